@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from telederm.audit.models import Action
+
+
+class AuditSearchForm(forms.Form):
+    who = forms.CharField(label=_("User (name, e-mail or HSA-ID)"), required=False, max_length=254)
+    patient = forms.CharField(label=_("Patient (personnummer)"), required=False, max_length=13)
+    unit = forms.CharField(label=_("Unit (name or HSA-ID)"), required=False, max_length=200)
+    action = forms.ChoiceField(
+        label=_("Event"), required=False, choices=[("", _("All events")), *Action.choices]
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    failures_only = forms.BooleanField(label=_("Only failed attempts"), required=False)

@@ -1,0 +1,71 @@
+"""The append-only audit log.
+
+Rows hold snapshots of who did what (id, HSA-ID, name, role, organisation, patient identity)
+rather than foreign keys, so that the log survives changes to the rows it describes and is kept
+for at least five years. Database triggers refuse UPDATE and DELETE (migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    LOGIN_PASSWORD_OK = "auth.password_ok", _("Password accepted, code requested")
+    LOGIN_SUCCEEDED = "auth.login_succeeded", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Login failed")
+    LOGIN_LOCKED_OUT = "auth.locked_out", _("Login locked out")
+    LOGOUT = "auth.logout", _("Logged out")
+    SESSION_EXPIRED = "auth.session_expired", _("Session ended (time limit)")
+    OTP_SENT = "otp.sent", _("One-time code sent")
+    OTP_SEND_REFUSED = "otp.send_refused", _("One-time code not sent (limit)")
+    OTP_FAILED = "otp.failed", _("One-time code wrong or expired")
+    TOTP_ENROLLED = "otp.totp_enrolled", _("Authenticator app enrolled")
+    TOTP_REMOVED = "otp.totp_removed", _("Authenticator app removed")
+    ACTIVATION_SENT = "account.activation_sent", _("Activation link sent")
+    ACTIVATED = "account.activated", _("Account activated")
+    RESET_REQUESTED = "account.reset_requested", _("Password reset requested")
+    PASSWORD_RESET = "account.password_reset", _("Password reset")
+    LINK_REFUSED = "account.link_refused", _("Expired, used or invalid link")
+    MOBILE_CHANGED = "account.mobile_changed", _("Mobile number changed")
+    USER_CREATED = "user.created", _("User created")
+    USER_CHANGED = "user.changed", _("User changed")
+    USER_DEACTIVATED = "user.deactivated", _("User deactivated")
+    MEMBERSHIP_ADDED = "user.membership_added", _("Role added")
+    LICENCE_REGISTERED = "user.licence_registered", _("Licence registered")
+    APPLICATION_SUBMITTED = "application.submitted", _("Clinic application submitted")
+    APPLICATION_APPROVED = "application.approved", _("Clinic application approved")
+    APPLICATION_REJECTED = "application.rejected", _("Clinic application rejected")
+    ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_CHANGED = "organisation.changed", _("Organisation changed")
+    AUDIT_SEARCHED = "audit.searched", _("Audit log searched")
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    success = models.BooleanField(default=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_hsa_id = models.CharField(max_length=31, blank=True)
+    actor_name = models.CharField(max_length=201, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    organisation_hsa_id = models.CharField(max_length=31, blank=True)
+    organisation_name = models.CharField(max_length=200, blank=True)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True, db_index=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    patient_id = models.CharField(max_length=12, blank=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["actor_id", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.actor_email}"

@@ -1,0 +1,1 @@
+"""Helpers without domain knowledge: environment, identifiers, mail, SMS, HTTP."""

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("telederm.web.urls")),
+    path("", include("telederm.accounts.urls")),
+    path("audit/", include("telederm.audit.urls")),
+]

@@ -1,0 +1,70 @@
+"""Start page, about page, language switch and error pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from telederm.accounts import access
+from telederm.accounts.models import Organisation, OrganisationKind, Role, User
+from telederm.accounts.services import users as user_services
+from telederm.web.decorators import public
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    user = access.me(request)
+    memberships = list(user.active_memberships())
+    roles = {m.role for m in memberships}
+    licence = user.valid_licence() if Role.GP in roles else None
+    regions = [m.organisation for m in memberships if m.role == Role.REGION_ADMIN]
+    return render(
+        request,
+        "web/start.html",
+        {
+            "memberships": memberships,
+            "roles": roles,
+            "licence": licence,
+            "is_gp": Role.GP in roles,
+            "admin_orgs": [m.organisation for m in memberships if m.role == Role.CENTER_ADMIN],
+            "regions": regions,
+            "region_clinic_count": Organisation.objects.filter(
+                region__in=regions, kind=OrganisationKind.CLINIC
+            ).count()
+            if regions
+            else 0,
+        },
+    )
+
+
+@public
+def about(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/about.html")
+
+
+@public
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if language in dict(settings.LANGUAGES):
+        if isinstance(request.user, User):
+            user_services.set_language(user=request.user, language=language)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=not settings.DEMO,
+            httponly=True,
+        )
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return render(request, "web/csrf_failure.html", status=403)
