@@ -197,12 +197,13 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: Any
 ) -> HttpResponse:
     """Shown after too many failures for an address or account: the same whether it exists."""
-    form = LoginForm()
-    form.add_error(
-        None,
-        _(
-            "Too many failed attempts. Wait 15 minutes and try again, or reset your password. "
-            "Contact your center administrator if the problem remains."
-        ),
+    message = _(
+        "Too many failed attempts. Wait 15 minutes and try again, or reset your password. "
+        "Contact your center administrator if the problem remains."
     )
-    return render(request, "accounts/login.html", {"form": form, "locked": True}, status=429)
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": LoginForm(), "lockout_message": message},
+        status=429,
+    )
