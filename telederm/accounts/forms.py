@@ -267,3 +267,40 @@ class TotpConfirmForm(forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class UnitForm(forms.Form):
+    """A clinic or a review unit as the region administrator registers it."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    hsa_id = forms.CharField(label=_("HSA-ID"), max_length=40)
+    kombikakod = forms.CharField(label=_("Kombikakod"), max_length=30, required=False)
+    ehr_integrated = forms.BooleanField(
+        label=_("The clinic's EHR is integrated with Telederm"), required=False
+    )
+    telederma_active_from = forms.DateField(
+        label=_("Telederma active from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty until the clinic may send referrals."),
+    )
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    CLINIC_ONLY = ("kombikakod", "ehr_integrated", "telederma_active_from")
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind != "clinic":
+            for name in self.CLINIC_ONLY:
+                del self.fields[name]
+        else:
+            self.fields["kombikakod"].required = True
+
+    def clean_hsa_id(self) -> str:
+        return normalise_hsa_id(self.cleaned_data["hsa_id"])
+
+    def clean_kombikakod(self) -> str:
+        value = self.cleaned_data.get("kombikakod", "")
+        return normalise_kombikakod(value) if value else ""

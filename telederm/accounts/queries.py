@@ -63,8 +63,16 @@ def members_of(organisation: Organisation) -> list[dict[str, Any]]:
     for membership in memberships:
         row = rows.setdefault(
             membership.user_id,
-            {"user": membership.user, "roles": [], "ended_roles": [], "licence": None},
+            {
+                "user": membership.user,
+                "roles": [],
+                "ended_roles": [],
+                "licence": None,
+                "is_gp": False,
+            },
         )
+        if membership.role == Role.GP and membership.ended_at is None:
+            row["is_gp"] = True
         target = "roles" if membership.ended_at is None else "ended_roles"
         row[target].append(membership.get_role_display())
     users = User.objects.filter(pk__in=rows)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from telederm.accounts.views import auth, links, organisation, profile, region
+from telederm.accounts.views import auth, links, organisation, profile, region, units
 
 app_name = "accounts"
 
@@ -38,7 +38,9 @@ urlpatterns = [
         organisation.user_resend_view,
         name="user_resend",
     ),
+    path("org/<uuid:org_id>/edit/", units.unit_edit_view, name="unit_edit"),
     path("region/", region.region_view, name="region"),
+    path("region/new/<str:kind>/", units.unit_new_view, name="unit_new"),
     path("region/applications/", region.applications_view, name="applications"),
     path(
         "region/applications/<uuid:application_id>/",

@@ -23,7 +23,7 @@ NEW_PASSWORD = "blåbärssylt på fredag"
 
 
 def link_path(message: mail.EmailMessage) -> str:
-    match = re.search(r"https?://[^/\s]+(/(?:activate|password-reset)/[^\s]+/)", message.body)
+    match = re.search(r"https?://[^/\s]+(/(?:activate|password-reset)/[^\s]+/)", str(message.body))
     assert match, message.body
     return match.group(1)
 

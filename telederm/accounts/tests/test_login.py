@@ -20,10 +20,8 @@ from telederm.testing import World, last_code, login, sms_outbox
 pytestmark = pytest.mark.django_db
 
 
-def password_step(client: Client, user: User, password: str = PASSWORD, **extra: str):
-    return client.post(
-        reverse("accounts:login"), {"email": user.email, "password": password}, **extra
-    )
+def password_step(client: Client, user: User, password: str = PASSWORD):
+    return client.post(reverse("accounts:login"), {"email": user.email, "password": password})
 
 
 def code_step(client: Client, code: str, remember: bool = False):

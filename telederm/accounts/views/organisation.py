@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from telederm.accounts import access
 from telederm.accounts.forms import EditUserForm, LicenceForm, NewUserForm
-from telederm.accounts.models import Organisation, Role, User
+from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.accounts.queries import MIN_LICENSED_GPS, licensed_gp_count, members_of
 from telederm.accounts.services import users as user_services
 from telederm.audit.services import Actor
@@ -40,6 +40,8 @@ def organisation_view(request: HttpRequest, org_id: UUID) -> HttpResponse:
             "too_few_licensed": licensed is not None and licensed < MIN_LICENSED_GPS,
             "min_licensed": MIN_LICENSED_GPS,
             "can_add": bool(access.roles_assignable_in(organisation, access.me(request))),
+            "can_edit_unit": organisation.kind != OrganisationKind.REGION
+            and access.is_region_admin(access.me(request)),
         },
     )
 
