@@ -58,6 +58,8 @@ def submit_application(
         raise ValidationError(
             {"kombikakod": _("A clinic with this kombikakod is already connected.")}
         )
+    if Organisation.objects.filter(hsa_id=normalise_hsa_id(clinic.hsa_id)).exists():
+        raise ValidationError({"clinic_hsa_id": _("A unit with this HSA-ID already exists.")})
     admin = admin.normalised()
     try:
         with transaction.atomic():

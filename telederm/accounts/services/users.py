@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from telederm.accounts import access
 from telederm.accounts.models import (
@@ -216,6 +217,8 @@ def update_user(
             device.number = user.mobile
             device.token = None
             device.save()
+            # The authenticator app was most likely on the lost phone too.
+            TOTPDevice.objects.filter(user=user).delete()
             _end_sessions(user)
             record(
                 Action.MOBILE_CHANGED,

@@ -92,7 +92,12 @@ def application_view(request: HttpRequest, application_id: UUID) -> HttpResponse
                 )
                 return redirect("accounts:applications")
         except ValidationError as exc:
-            add_validation_error(reject_form, exc)
+            if request.POST.get("decision") == "approve":
+                for message in exc.messages:
+                    messages.error(request, message)
+                reject_form = RejectForm()
+            else:
+                add_validation_error(reject_form, exc)
     return render(
         request,
         "accounts/application.html",
