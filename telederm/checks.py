@@ -39,6 +39,12 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 id="telederm.E003",
             )
         )
+    if settings.TELEDERM_SMS_BACKEND == "telederm.lib.sms.HttpSmsBackend" and not (
+        settings.TELEDERM_SMS_HTTP_URL
+    ):
+        errors.append(
+            Error("Set TELEDERM_SMS_HTTP_URL, the address of the SMS gateway.", id="telederm.E007")
+        )
     if settings.DEBUG:
         errors.append(Error("DJANGO_DEBUG must be off in production mode.", id="telederm.E004"))
     if not settings.TELEDERM_BASE_URL.startswith("https://"):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from telederm.accounts.tests.factories import (
     licensed_gp,
     member,
 )
+from telederm.audit.maintenance import set_audit_maintenance
 from telederm.testing import World
 
 
@@ -47,3 +49,16 @@ def world(db: None) -> World:
         derm_x=member(unit_x, Role.DERMATOLOGIST, first_name="Disa"),
         derm_y=member(unit_y, Role.DERMATOLOGIST, first_name="Hugo"),
     )
+
+
+@pytest.fixture
+def live_db(transactional_db: None) -> Iterator[None]:
+    """A database with real commits (for concurrency and live-server tests).
+
+    The append-only audit triggers stay active during the test; at teardown they are switched
+    off so that pytest-django can empty the tables. Tests of the triggers themselves switch them
+    on again explicitly inside their own transaction.
+    """
+    set_audit_maintenance(False)
+    yield
+    set_audit_maintenance(True)

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "telederm.audit",
     "telederm.accounts",
+    "telederm.referrals",
+    "telederm.images",
     "telederm.web",
 ]
 
@@ -202,6 +204,16 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEMO
+
+# --- Images ---------------------------------------------------------------------------------
+TELEDERM_IMAGE_MAX_BYTES = env_int("TELEDERM_IMAGE_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+TELEDERM_IMAGE_MAX_PIXELS = env_int("TELEDERM_IMAGE_MAX_PIXELS", 50_000_000, minimum=10_000)
+# Quality warnings (not rejections); keys are the fields of images.processing.Thresholds.
+# Empty means the calibrated defaults documented in telederm/images/quality.py.
+TELEDERM_QUALITY_THRESHOLDS: dict[str, float] = {}
+# Uploads larger than this are refused before they are read (a little above the image limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TELEDERM_EMAIL_BACKEND", "telederm.lib.mail.ConsoleFileEmailBackend")

@@ -67,3 +67,38 @@ class World:
     gp_b: User
     derm_x: User
     derm_y: User
+
+
+def photo(kind: str = "dermoscopic", size: tuple[int, int] = (1200, 900), seed: int = 1) -> bytes:
+    """A small, plausible JPEG for tests that need an upload (not a quality-calibration image)."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    width, height = size
+    image = Image.new("RGB", size, (205, 160, 135))
+    draw = ImageDraw.Draw(image)
+    for _ in range(4000):  # skin texture, so that the photo is not "blurry"
+        x, y = rng.randrange(width), rng.randrange(height)
+        shade = rng.randrange(150, 230)
+        draw.point((x, y), fill=(shade, int(shade * 0.78), int(shade * 0.65)))
+    cx, cy = width // 2, height // 2
+    radius = min(width, height) // (5 if kind == "dermoscopic" else 18)
+    draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=(95, 60, 40))
+    for _ in range(200):
+        x = cx + rng.randrange(-radius, radius)
+        y = cy + rng.randrange(-radius, radius)
+        draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=(60, 35, 25))
+    image = image.filter(ImageFilter.GaussianBlur(0.6))
+    if kind == "dermoscopic":
+        # The dermatoscope's round field: dark outside the circle.
+        mask = Image.new("L", size, 0)
+        ImageDraw.Draw(mask).ellipse(
+            (cx - height // 2 + 10, 10, cx + height // 2 - 10, height - 10), fill=255
+        )
+        image = Image.composite(image, Image.new("RGB", size, (8, 8, 8)), mask)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()

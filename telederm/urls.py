@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("telederm.web.urls")),
     path("", include("telederm.accounts.urls")),
     path("audit/", include("telederm.audit.urls")),
+    path("referrals/", include("telederm.referrals.urls")),
 ]

@@ -41,6 +41,20 @@ class Action(models.TextChoices):
     ORGANISATION_CREATED = "organisation.created", _("Organisation created")
     ORGANISATION_CHANGED = "organisation.changed", _("Organisation changed")
     AUDIT_SEARCHED = "audit.searched", _("Audit log searched")
+    REFERRAL_CREATED = "referral.created", _("Referral draft created")
+    REFERRAL_CHANGED = "referral.changed", _("Referral changed")
+    REFERRAL_PATIENT_SET = "referral.patient_set", _("Patient chosen for referral")
+    REFERRAL_SENT = "referral.sent", _("Referral sent")
+    REFERRAL_WITHDRAWN = "referral.withdrawn", _("Referral withdrawn")
+    REFERRAL_VIEWED = "referral.viewed", _("Referral viewed")
+    REFERRAL_LIST_VIEWED = "referral.list_viewed", _("Referral list viewed")
+    LESION_ADDED = "lesion.added", _("Lesion added to referral")
+    LESION_REMOVED = "lesion.removed", _("Lesion removed from referral")
+    IMAGE_UPLOADED = "image.uploaded", _("Image uploaded")
+    IMAGE_REJECTED = "image.rejected", _("Image rejected")
+    IMAGE_VIEWED = "image.viewed", _("Image viewed")
+    IMAGE_REMOVED = "image.removed", _("Image removed")
+    IMAGE_WARNINGS_ACCEPTED = "image.warnings_accepted", _("Quality warning accepted")
 
 
 class AuditEvent(models.Model):

@@ -48,17 +48,20 @@ def audit_search_view(request: HttpRequest) -> HttpResponse:
     access.require_region_admin(access.me(request))
     form = AuditSearchForm(request.GET or None)
     page = None
-    if form.is_valid():
-        page = Paginator(_filtered(form), 50).get_page(request.GET.get("page"))
-        criteria = {k: str(v) for k, v in form.cleaned_data.items() if v}
+    if form.is_valid() or not form.is_bound:
+        events = _filtered(form) if form.is_bound else AuditEvent.objects.all()
+        page = Paginator(events, 50).get_page(request.GET.get("page"))
+        # Fetch the rows before logging this search, so that the search's own event cannot
+        # push a real match off the page.
+        page.object_list = list(page.object_list)
+        criteria = {k: str(v) for k, v in form.cleaned_data.items() if v} if form.is_bound else {}
+        # Reading the log shows who read which patient's data: that read is logged too.
         record(
             Action.AUDIT_SEARCHED,
             by=Actor.from_request(request),
             role=Role.REGION_ADMIN,
-            detail={"criteria": criteria},
+            detail={"criteria": criteria, "page": page.number},
         )
-    elif not form.is_bound:
-        page = Paginator(AuditEvent.objects.all(), 50).get_page(1)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

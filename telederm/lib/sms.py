@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +57,27 @@ def _json_escape(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
+def _form_escape(value: str) -> str:
+    return urllib.parse.quote_plus(value)
+
+
+def _verbatim(value: str) -> str:
+    return value
+
+
 class HttpSmsBackend(SmsBackend):
     def send(self, sms: Sms) -> None:
         url = settings.TELEDERM_SMS_HTTP_URL
         if not url:
             raise SmsError("TELEDERM_SMS_HTTP_URL is not set")
         content_type = settings.TELEDERM_SMS_HTTP_CONTENT_TYPE
-        escape = _json_escape if "json" in content_type else (lambda value: value)
+        escape: Callable[[str], str]
+        if "json" in content_type:
+            escape = _json_escape
+        elif "x-www-form-urlencoded" in content_type:
+            escape = _form_escape
+        else:
+            escape = _verbatim
         body = (
             settings.TELEDERM_SMS_HTTP_BODY.replace("{to}", escape(sms.to))
             .replace("{sender}", escape(settings.TELEDERM_SMS_SENDER))

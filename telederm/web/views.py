@@ -11,6 +11,8 @@ from django.views.decorators.http import require_POST
 from telederm.accounts import access
 from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.accounts.services import users as user_services
+from telederm.referrals import access as referral_access
+from telederm.referrals.models import ReferralStatus
 from telederm.web.decorators import public
 
 
@@ -20,6 +22,7 @@ def start(request: HttpRequest) -> HttpResponse:
     roles = {m.role for m in memberships}
     licence = user.valid_licence() if Role.GP in roles else None
     regions = [m.organisation for m in memberships if m.role == Role.REGION_ADMIN]
+    visible = referral_access.referrals_visible_to(user)
     return render(
         request,
         "web/start.html",
@@ -28,6 +31,9 @@ def start(request: HttpRequest) -> HttpResponse:
             "roles": roles,
             "licence": licence,
             "is_gp": Role.GP in roles,
+            "gp_clinics": [m.organisation for m in memberships if m.role == Role.GP],
+            "draft_count": visible.filter(status=ReferralStatus.DRAFT, author=user).count(),
+            "waiting_count": visible.filter(status=ReferralStatus.SENT).count(),
             "admin_orgs": [m.organisation for m in memberships if m.role == Role.CENTER_ADMIN],
             "regions": regions,
             "region_clinic_count": Organisation.objects.filter(

@@ -2,9 +2,10 @@
 
 On both engines a trigger refuses UPDATE and DELETE of audit rows, so neither a bug nor a person
 with the application's database access can quietly change history. Truncation on PostgreSQL is
-refused too. The test suite's table flush turns the triggers off through a session setting on
-PostgreSQL (``telederm.audit_maintenance``) and by a marker table on SQLite; neither exists in
-normal operation.
+refused too. Emptying the tables after a test with real commits needs the triggers off:
+``telederm.audit.maintenance.set_audit_maintenance`` (a session setting on PostgreSQL, a marker
+row on SQLite), used only by the ``live_db`` test fixture. Issue #7 adds a database role for the
+application that cannot change the setting or the table.
 """
 
 from django.db import migrations

@@ -28,7 +28,7 @@ from telederm.accounts.services.otp import primary_sms_device
 
 DEMO_PASSWORD = "telederm-demo-2026"  # noqa: S105 (documented demo password)
 # PTS keeps 070-1740605 … 070-1740699 for fiction: these numbers reach nobody.
-_MOBILES = iter(f"+46701740{n}" for n in range(605, 700))
+FICTION_MOBILE_FIRST = 605
 
 REGION = {"name": "Region Stockholm (demo)", "hsa_id": "SE2321000016-TD0000"}
 REVIEW_UNITS = [
@@ -198,8 +198,10 @@ class Command(BaseCommand):
             )
             units[kombika] = clinic
             created += new
-        for email, first, last, local, title, role, unit_key, licensed in PERSONAS:
-            mobile = next(_MOBILES)
+        for index, (email, first, last, local, title, role, unit_key, licensed) in enumerate(
+            PERSONAS
+        ):
+            mobile = f"+46701740{FICTION_MOBILE_FIRST + index}"
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User.objects.create_user(

@@ -1,0 +1,64 @@
+"""Who sees and changes which referral. Images, lesions and (later) answers and messages are
+reached through their referral, so these functions are the one place the rules live.
+
+- A GP sees the sent (and withdrawn) referrals of every clinic where they are a GP, and their own
+  drafts. Drafts of colleagues are private work in progress.
+- Only the author edits a draft; any GP of the clinic may withdraw a sent referral.
+- "No access" and "does not exist" are the same answer: 404.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from telederm.accounts.access import active_memberships
+from telederm.accounts.models import Organisation, Role, User
+from telederm.referrals.models import Referral, ReferralStatus
+
+
+def gp_clinics(user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        memberships__in=active_memberships(user).filter(role=Role.GP)
+    )
+
+
+def referrals_visible_to(user: User) -> QuerySet[Referral]:
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
+    clinics = gp_clinics(user)
+    return Referral.objects.filter(
+        Q(clinic__in=clinics, status__in=[ReferralStatus.SENT, ReferralStatus.WITHDRAWN])
+        | Q(clinic__in=clinics, author=user, status=ReferralStatus.DRAFT)
+    )
+
+
+def get_referral_for(user: User, public_id: UUID | str, *, write: bool = False) -> Referral:
+    """The referral if the user may see it (``write``: may change it), else 404."""
+    try:
+        referral = (
+            referrals_visible_to(user)
+            .select_related("patient", "clinic", "author")
+            .get(public_id=public_id)
+        )
+    except (Referral.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    if write and referral.status == ReferralStatus.DRAFT and referral.author_id != user.pk:
+        raise Http404
+    return referral
+
+
+def can_edit(user: User, referral: Referral) -> bool:
+    return referral.status == ReferralStatus.DRAFT and referral.author_id == user.pk
+
+
+def can_withdraw(user: User, referral: Referral) -> bool:
+    # The review app narrows this to "before review starts".
+    if referral.status == ReferralStatus.DRAFT:
+        return referral.author_id == user.pk
+    return (
+        referral.status == ReferralStatus.SENT
+        and gp_clinics(user).filter(pk=referral.clinic_id).exists()
+    )
