@@ -10,6 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from telederm.referrals.models import ReferralLesion
 
+# Short names of the quality warnings, for places where the full advice does not fit.
+WARNING_LABELS = {
+    "blurry": _("Blurred"),
+    "overexposed": _("Overexposed"),
+    "underexposed": _("Underexposed"),
+    "low_resolution": _("Low resolution"),
+    "no_dermoscopic_field": _("No dermatoscope field"),
+}
+
 
 class ImageKind(models.TextChoices):
     OVERVIEW = "overview", _("Overview photo")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from telederm.accounts.access import me
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
-from telederm.images.processing import WARNING_MESSAGES
+from telederm.images.models import WARNING_LABELS
 from telederm.lib.forms import add_validation_error
 from telederm.referrals import access, services
 from telederm.referrals.bodysites import get_site
@@ -61,7 +61,7 @@ def detail_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             ],
             "can_withdraw": access.can_withdraw(user, referral),
             "withdraw_form": WithdrawForm(),
-            "warning_messages": WARNING_MESSAGES,
+            "warning_labels": WARNING_LABELS,
         },
     )
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from telederm.accounts.access import me
 from telederm.audit.services import Actor
-from telederm.images.models import ImageKind
+from telederm.images.models import WARNING_LABELS, ImageKind
 from telederm.images.processing import WARNING_MESSAGES
 from telederm.lib.forms import add_validation_error
 from telederm.referrals import access, services
@@ -227,6 +227,7 @@ def review_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 for link in links
             ],
             licence=me(request).valid_licence(),
+            warning_labels=WARNING_LABELS,
         ),
     )
 

@@ -4,6 +4,15 @@
 (function () {
   "use strict";
   const MAX_TRIES = 6;
+  let pending = 0;
+
+  // Leaving the page while a photo is still on its way would lose it: ask first.
+  window.addEventListener("beforeunload", (event) => {
+    if (pending > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -56,6 +65,7 @@
         const holder = document.createElement("div");
         holder.innerHTML = xhr.responseText;
         const node = holder.firstElementChild;
+        pending -= 1;
         URL.revokeObjectURL(view.img.src);
         if (node) {
           view.card.replaceWith(node);
@@ -102,6 +112,7 @@
       input.addEventListener("change", () => {
         Array.from(input.files || []).forEach((file) => {
           const view = placeholder(grid, file, input.dataset.kind, box.dataset.msgUploading);
+          pending += 1;
           send(box, file, input.dataset.kind, newId(), view, 0);
         });
         input.value = "";
