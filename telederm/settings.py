@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "telederm.accounts",
     "telederm.referrals",
     "telederm.images",
+    "telederm.review",
     "telederm.web",
 ]
 

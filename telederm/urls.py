@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("telederm.accounts.urls")),
     path("audit/", include("telederm.audit.urls")),
     path("referrals/", include("telederm.referrals.urls")),
+    path("review/", include("telederm.review.urls")),
 ]

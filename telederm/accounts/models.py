@@ -70,6 +70,15 @@ class Organisation(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
+    # Where a clinic's referrals go unless a dermatologist moves them.
+    default_review_unit = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routed_clinics",
+        limit_choices_to={"kind": OrganisationKind.REVIEW_UNIT},
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

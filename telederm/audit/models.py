@@ -55,6 +55,11 @@ class Action(models.TextChoices):
     IMAGE_VIEWED = "image.viewed", _("Image viewed")
     IMAGE_REMOVED = "image.removed", _("Image removed")
     IMAGE_WARNINGS_ACCEPTED = "image.warnings_accepted", _("Quality warning accepted")
+    QUEUE_VIEWED = "review.queue_viewed", _("Review queue viewed")
+    CASE_TAKEN = "review.taken", _("Case taken")
+    CASE_RELEASED = "review.released", _("Case released to the queue")
+    ANSWER_SENT = "review.answer_sent", _("Answer sent")
+    ANSWER_READ = "review.answer_read", _("Answer marked as read")
 
 
 class AuditEvent(models.Model):

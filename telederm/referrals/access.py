@@ -1,8 +1,9 @@
 """Who sees and changes which referral. Images, lesions and (later) answers and messages are
 reached through their referral, so these functions are the one place the rules live.
 
-- A GP sees the sent (and withdrawn) referrals of every clinic where they are a GP, and their own
-  drafts. Drafts of colleagues are private work in progress.
+- A GP sees the submitted (and withdrawn) referrals of every clinic where they are a GP, and their
+  own drafts. Drafts of colleagues are private work in progress.
+- A dermatologist (or unit lead) sees the submitted referrals routed to their review units.
 - Only the author edits a draft; any GP of the clinic may withdraw a sent referral.
 - "No access" and "does not exist" are the same answer: 404.
 """
@@ -16,7 +17,7 @@ from django.http import Http404
 
 from telederm.accounts.access import active_memberships
 from telederm.accounts.models import Organisation, Role, User
-from telederm.referrals.models import Referral, ReferralStatus
+from telederm.referrals.models import SUBMITTED_STATES, Referral, ReferralStatus
 
 
 def gp_clinics(user: User) -> QuerySet[Organisation]:
@@ -25,14 +26,29 @@ def gp_clinics(user: User) -> QuerySet[Organisation]:
     )
 
 
+def review_units(user: User) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
+        memberships__in=active_memberships(user).filter(
+            role__in=[Role.DERMATOLOGIST, Role.UNIT_LEAD]
+        )
+    )
+
+
 def referrals_visible_to(user: User) -> QuerySet[Referral]:
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
     clinics = gp_clinics(user)
     return Referral.objects.filter(
-        Q(clinic__in=clinics, status__in=[ReferralStatus.SENT, ReferralStatus.WITHDRAWN])
+        Q(clinic__in=clinics, status__in=[*SUBMITTED_STATES, ReferralStatus.WITHDRAWN])
         | Q(clinic__in=clinics, author=user, status=ReferralStatus.DRAFT)
+        | Q(review_unit__in=review_units(user), status__in=SUBMITTED_STATES)
     )
+
+
+def is_reviewer(user: User, referral: Referral) -> bool:
+    if referral.review_unit_id is None or referral.status not in SUBMITTED_STATES:
+        return False
+    return review_units(user).filter(pk=referral.review_unit_id).exists()
 
 
 def get_referral_for(user: User, public_id: UUID | str, *, write: bool = False) -> Referral:
@@ -55,7 +71,7 @@ def can_edit(user: User, referral: Referral) -> bool:
 
 
 def can_withdraw(user: User, referral: Referral) -> bool:
-    # The review app narrows this to "before review starts".
+    # Once a dermatologist has taken the case it can no longer be withdrawn.
     if referral.status == ReferralStatus.DRAFT:
         return referral.author_id == user.pk
     return (

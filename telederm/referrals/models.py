@@ -65,12 +65,19 @@ class Lesion(models.Model):
 
 
 class ReferralStatus(models.TextChoices):
-    """Lifecycle: ``draft`` → ``sent`` (locked for the GP; review states follow in the review app);
-    ``draft`` or ``sent`` → ``withdrawn`` by a GP of the clinic before review starts."""
+    """Lifecycle: ``draft`` → ``sent`` (in the review unit's queue) → ``in_review`` (a
+    dermatologist took it; released back to ``sent``) → ``answered``. ``draft`` or ``sent`` →
+    ``withdrawn`` by a GP of the clinic, before a dermatologist has taken it."""
 
     DRAFT = "draft", _("Draft")
     SENT = "sent", _("Sent")
+    IN_REVIEW = "in_review", _("Under assessment")
+    ANSWERED = "answered", _("Answered")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# States in which the referral has left the GP's hands.
+SUBMITTED_STATES = (ReferralStatus.SENT, ReferralStatus.IN_REVIEW, ReferralStatus.ANSWERED)
 
 
 class Duration(models.TextChoices):
@@ -150,6 +157,23 @@ class Referral(models.Model):
     deadline = models.DateField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdraw_reason = models.TextField(blank=True)
+    # Review
+    review_unit = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_referrals",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_referrals",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,10 +183,11 @@ class Referral(models.Model):
             models.Index(fields=["clinic", "status", "-created_at"]),
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["author", "status"]),
+            models.Index(fields=["review_unit", "status", "deadline"]),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status="sent")
+                condition=~models.Q(status__in=["sent", "in_review", "answered"])
                 | (
                     models.Q(number__isnull=False)
                     & models.Q(sent_at__isnull=False)
@@ -170,7 +195,11 @@ class Referral(models.Model):
                     & models.Q(patient__isnull=False)
                 ),
                 name="referral_sent_is_complete",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="in_review") | models.Q(assigned_to__isnull=False),
+                name="referral_in_review_is_assigned",
+            ),
         ]
 
     def __str__(self) -> str:

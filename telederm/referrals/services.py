@@ -15,13 +15,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from telederm.accounts.models import Organisation, User
+from telederm.accounts.models import Organisation, OrganisationKind, User
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
 from telederm.lib.patient_ids import parse_patient_id
 from telederm.referrals import access
 from telederm.referrals.bodysites import is_valid_site
 from telederm.referrals.models import (
+    SUBMITTED_STATES,
     Laterality,
     Lesion,
     Patient,
@@ -233,6 +234,19 @@ def _next_number(year: int) -> str:
     return f"TD{year % 100:02d}-{counter.last:06d}"
 
 
+def route(clinic: Organisation) -> Organisation | None:
+    """The review unit that gets this clinic's referrals: its default, else the region's first."""
+    if clinic.default_review_unit_id is not None:
+        return clinic.default_review_unit
+    return (
+        Organisation.objects.filter(
+            region_id=clinic.region_id, kind=OrganisationKind.REVIEW_UNIT, is_active=True
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 def submit_referral(*, referral: Referral, by: Actor) -> Referral:
     """Send the referral. Idempotent: a double tap, a retry or a second tab changes nothing more.
 
@@ -246,7 +260,7 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
             .select_related("clinic", "patient")
             .get(pk=referral.pk)
         )
-        if locked.status == ReferralStatus.SENT and locked.author_id == user.pk:
+        if locked.status in SUBMITTED_STATES and locked.author_id == user.pk:
             return locked
         if not access.can_edit(user, locked):
             raise ValidationError(_("This referral can no longer be sent."))
@@ -262,6 +276,12 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
         problems = problems_before_sending(locked)
         if problems:
             raise ValidationError(problems)
+        review_unit = route(locked.clinic)
+        if review_unit is None:
+            raise ValidationError(
+                _("No review unit receives referrals from this clinic yet. Contact the region.")
+            )
+        locked.review_unit = review_unit
         now = timezone.now()
         locked.number = _next_number(timezone.localdate(now).year)
         locked.status = ReferralStatus.SENT

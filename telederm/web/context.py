@@ -20,5 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_memberships": memberships,
         "nav_is_region_admin": Role.REGION_ADMIN in roles,
+        "nav_is_reviewer": bool(roles & {Role.DERMATOLOGIST, Role.UNIT_LEAD}),
+        "nav_is_gp": Role.GP in roles,
         "nav_admin_orgs": [m.organisation for m in memberships if m.role == Role.CENTER_ADMIN],
     }

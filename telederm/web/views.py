@@ -23,6 +23,10 @@ def start(request: HttpRequest) -> HttpResponse:
     licence = user.valid_licence() if Role.GP in roles else None
     regions = [m.organisation for m in memberships if m.role == Role.REGION_ADMIN]
     visible = referral_access.referrals_visible_to(user)
+    units = referral_access.review_units(user)
+    in_queue = visible.filter(
+        review_unit__in=units, status__in=[ReferralStatus.SENT, ReferralStatus.IN_REVIEW]
+    )
     return render(
         request,
         "web/start.html",
@@ -33,7 +37,18 @@ def start(request: HttpRequest) -> HttpResponse:
             "is_gp": Role.GP in roles,
             "gp_clinics": [m.organisation for m in memberships if m.role == Role.GP],
             "draft_count": visible.filter(status=ReferralStatus.DRAFT, author=user).count(),
-            "waiting_count": visible.filter(status=ReferralStatus.SENT).count(),
+            "is_reviewer": units.exists(),
+            "queue_unassigned": in_queue.filter(status=ReferralStatus.SENT).count(),
+            "queue_mine": in_queue.filter(assigned_to=user).count(),
+            "unread_answers": visible.filter(
+                clinic__in=referral_access.gp_clinics(user),
+                status=ReferralStatus.ANSWERED,
+                answer__read_at__isnull=True,
+            ).count(),
+            "waiting_count": visible.filter(
+                clinic__in=referral_access.gp_clinics(user),
+                status__in=[ReferralStatus.SENT, ReferralStatus.IN_REVIEW],
+            ).count(),
             "admin_orgs": [m.organisation for m in memberships if m.role == Role.CENTER_ADMIN],
             "regions": regions,
             "region_clinic_count": Organisation.objects.filter(

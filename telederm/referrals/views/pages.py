@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,7 +31,23 @@ def index_view(request: HttpRequest) -> HttpResponse:
         "referrals/index.html",
         {
             "drafts": visible.filter(status=ReferralStatus.DRAFT, author=user)[:50],
-            "waiting": visible.filter(status=ReferralStatus.SENT).order_by("deadline")[:100],
+            "waiting": visible.filter(
+                clinic__in=access.gp_clinics(user),
+                status__in=[ReferralStatus.SENT, ReferralStatus.IN_REVIEW],
+            ).order_by("deadline")[:100],
+            "answered": visible.filter(
+                clinic__in=access.gp_clinics(user), status=ReferralStatus.ANSWERED
+            )
+            .select_related("answer")
+            .annotate(
+                svf_unread_first=Case(
+                    When(answer__action="svf", answer__read_at__isnull=True, then=Value(0)),
+                    When(answer__read_at__isnull=True, then=Value(1)),
+                    default=Value(2),
+                    output_field=IntegerField(),
+                )
+            )
+            .order_by("svf_unread_first", "-answered_at")[:50],
             "withdrawn": visible.filter(status=ReferralStatus.WITHDRAWN).order_by("-withdrawn_at")[
                 :20
             ],
@@ -60,6 +77,10 @@ def detail_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 for link in links
             ],
             "can_withdraw": access.can_withdraw(user, referral),
+            "answer": getattr(referral, "answer", None)
+            if referral.status == ReferralStatus.ANSWERED
+            else None,
+            "can_mark_read": access.gp_clinics(user).filter(pk=referral.clinic_id).exists(),
             "withdraw_form": WithdrawForm(),
             "warning_labels": WARNING_LABELS,
         },

@@ -19,7 +19,7 @@ from telederm.lib.forms import add_validation_error
 from telederm.referrals import access, services
 from telederm.referrals.bodysites import get_site
 from telederm.referrals.forms import HistoryForm, LesionForm, PatientForm
-from telederm.referrals.models import Referral, ReferralLesion, ReferralStatus
+from telederm.referrals.models import SUBMITTED_STATES, Referral, ReferralLesion, ReferralStatus
 
 STEPS = ("patient", "lesions", "history", "review")
 
@@ -205,7 +205,7 @@ def history_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 
 def review_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral = access.get_referral_for(me(request), referral_id, write=True)
-    if referral.status == ReferralStatus.SENT:
+    if referral.status in SUBMITTED_STATES:
         return redirect("referrals:detail", referral_id=referral.public_id)
     if referral.status != ReferralStatus.DRAFT:
         raise Http404

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from telederm.review import views
+
+app_name = "review"
+urlpatterns = [
+    path("", views.queue_view, name="queue"),
+    path("next/", views.take_next_view, name="take_next"),
+    path("<uuid:referral_id>/", views.case_view, name="case"),
+    path("<uuid:referral_id>/take/", views.take_view, name="take"),
+    path("<uuid:referral_id>/release/", views.release_view, name="release"),
+    path("<uuid:referral_id>/answer/", views.answer_view, name="answer"),
+    path("<uuid:referral_id>/read/", views.answer_read_view, name="answer_read"),
+]

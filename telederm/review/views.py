@@ -1,0 +1,232 @@
+"""The dermatologist's queue and case page, and the GP marking an answer as read."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from telederm.accounts.access import me
+from telederm.accounts.models import Role, User
+from telederm.audit.models import Action as AuditAction
+from telederm.audit.services import Actor, record
+from telederm.images.models import WARNING_LABELS
+from telederm.lib.forms import add_validation_error
+from telederm.referrals import access
+from telederm.referrals import services as referral_services
+from telederm.referrals.bodysites import get_site
+from telederm.referrals.models import Referral, ReferralStatus
+from telederm.review import services
+from telederm.review.forms import AnswerForm
+
+TABS = ("all", "mine", "unassigned", "overdue")
+
+
+def _require_reviewer(request: HttpRequest) -> None:
+    if not access.review_units(me(request)).exists():
+        raise PermissionDenied
+
+
+def queue_view(request: HttpRequest) -> HttpResponse:
+    _require_reviewer(request)
+    user = me(request)
+    tab = request.GET.get("tab", "all")
+    if tab not in TABS:
+        tab = "all"
+    queue = services.queue_for(user)
+    counts = {
+        "all": queue.count(),
+        "mine": queue.filter(assigned_to=user).count(),
+        "unassigned": queue.filter(status=ReferralStatus.SENT).count(),
+        "overdue": queue.filter(deadline__lt=timezone.localdate()).count(),
+    }
+    if tab == "mine":
+        queue = queue.filter(assigned_to=user)
+    elif tab == "unassigned":
+        queue = queue.filter(status=ReferralStatus.SENT)
+    elif tab == "overdue":
+        queue = queue.filter(deadline__lt=timezone.localdate())
+    cases = list(queue.prefetch_related("lesion_links__images")[:200])
+    record(
+        AuditAction.QUEUE_VIEWED,
+        by=Actor.from_request(request),
+        role=Role.DERMATOLOGIST,
+        detail={"tab": tab},
+    )
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "cases": [(case, _image_summary(case), case.days_left()) for case in cases],
+            "tab": tab,
+            "counts": counts,
+            "tabs": TABS,
+        },
+    )
+
+
+def _image_summary(referral: Referral) -> dict[str, int]:
+    images = [
+        i for link in referral.lesion_links.all() for i in link.images.all() if i.removed_at is None
+    ]
+    return {"count": len(images), "warnings": sum(1 for i in images if i.warnings)}
+
+
+def _case(request: HttpRequest, referral_id: UUID) -> Referral:
+    referral = access.get_referral_for(me(request), referral_id)
+    if not access.is_reviewer(me(request), referral):
+        raise Http404
+    return referral
+
+
+def case_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    user = me(request)
+    referral_services.record_view(referral=referral, by=Actor.from_request(request))
+    links = list(referral.lesion_links.select_related("lesion").prefetch_related("images"))
+    mine = referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk
+    return render(
+        request,
+        "review/case.html",
+        {
+            "referral": referral,
+            "links": [
+                (
+                    link,
+                    get_site(link.lesion.body_site),
+                    [i for i in link.images.all() if i.removed_at is None],
+                )
+                for link in links
+            ],
+            "mine": mine,
+            "form": AnswerForm() if mine else None,
+            "answer": getattr(referral, "answer", None)
+            if referral.status == ReferralStatus.ANSWERED
+            else None,
+            "earlier": _earlier_images(referral, me(request)),
+            "warning_labels": WARNING_LABELS,
+        },
+    )
+
+
+def _earlier_images(referral: Referral, user: User) -> list[tuple[Referral, list[object]]]:
+    """Photos of the same patient from earlier submitted referrals the reviewer may see."""
+    if referral.patient_id is None:
+        return []
+    earlier = (
+        access.referrals_visible_to(user)
+        .filter(patient_id=referral.patient_id, sent_at__lt=referral.sent_at)
+        .exclude(pk=referral.pk)
+        .prefetch_related("lesion_links__images")
+        .order_by("-sent_at")[:5]
+    )
+    return [
+        (
+            old,
+            [
+                i
+                for link in old.lesion_links.all()
+                for i in link.images.all()
+                if i.removed_at is None
+            ],
+        )
+        for old in earlier
+    ]
+
+
+@require_POST
+def take_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    try:
+        services.take_case(referral=referral, by=Actor.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("review:case", referral_id=referral.public_id)
+
+
+@require_POST
+def take_next_view(request: HttpRequest) -> HttpResponse:
+    _require_reviewer(request)
+    referral = services.take_next(by=Actor.from_request(request))
+    if referral is None:
+        messages.info(request, _("No case is waiting to be taken."))
+        return redirect("review:queue")
+    return redirect("review:case", referral_id=referral.public_id)
+
+
+@require_POST
+def release_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    try:
+        services.release_case(referral=referral, by=Actor.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("review:case", referral_id=referral.public_id)
+    messages.success(request, _("The case is back in the queue."))
+    return redirect("review:queue")
+
+
+@require_POST
+def answer_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.send_answer(
+                referral=referral,
+                diagnosis=data["diagnosis"],
+                certainty=data["certainty"],
+                action=data["action"],
+                follow_up_months=data["follow_up_months"],
+                text_to_gp=data["text_to_gp"],
+                teaching_comment=data["teaching_comment"],
+                by=Actor.from_request(request),
+            )
+        except ValidationError as exc:
+            add_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("The answer to %(number)s has been sent.") % {"number": referral.number}
+            )
+            return redirect("review:queue")
+    links = list(referral.lesion_links.select_related("lesion").prefetch_related("images"))
+    return render(
+        request,
+        "review/case.html",
+        {
+            "referral": referral,
+            "links": [
+                (
+                    link,
+                    get_site(link.lesion.body_site),
+                    [i for i in link.images.all() if i.removed_at is None],
+                )
+                for link in links
+            ],
+            "mine": True,
+            "form": form,
+            "answer": None,
+            "earlier": _earlier_images(referral, me(request)),
+            "warning_labels": WARNING_LABELS,
+        },
+        status=422,
+    )
+
+
+@require_POST
+def answer_read_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = access.get_referral_for(me(request), referral_id)
+    if (
+        referral.status != ReferralStatus.ANSWERED
+        or not access.gp_clinics(me(request)).filter(pk=referral.clinic_id).exists()
+    ):
+        raise Http404
+    services.mark_answer_read(referral=referral, by=Actor.from_request(request))
+    return redirect("referrals:detail", referral_id=referral.public_id)
