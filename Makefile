@@ -31,6 +31,7 @@ install: $(VENV)/.synced messages
 run: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_referrals
 	PORT=$(PORT) ./bin/run-demo
 
 ## make test: the whole suite (SQLite unless DATABASE_URL is set)

@@ -63,7 +63,10 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         request,
         "review/queue.html",
         {
-            "cases": [(case, _image_summary(case), case.days_left()) for case in cases],
+            "cases": [
+                (case, _image_summary(case), case.days_left(), -(case.days_left() or 0))
+                for case in cases
+            ],
             "tab": tab,
             "counts": counts,
             "tabs": TABS,
