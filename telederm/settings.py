@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "telederm.referrals",
     "telederm.images",
     "telederm.review",
+    "telederm.messaging",
     "telederm.web",
 ]
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("audit/", include("telederm.audit.urls")),
     path("referrals/", include("telederm.referrals.urls")),
     path("review/", include("telederm.review.urls")),
+    path("messages/", include("telederm.messaging.urls")),
 ]

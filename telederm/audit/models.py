@@ -60,6 +60,9 @@ class Action(models.TextChoices):
     CASE_RELEASED = "review.released", _("Case released to the queue")
     ANSWER_SENT = "review.answer_sent", _("Answer sent")
     ANSWER_READ = "review.answer_read", _("Answer marked as read")
+    MESSAGE_SENT = "message.sent", _("Message sent")
+    THREAD_READ = "message.thread_read", _("Messages read")
+    CONSULTANT_INVITED = "review.consultant_invited", _("Colleague asked to consult")
 
 
 class AuditEvent(models.Model):

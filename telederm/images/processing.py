@@ -38,11 +38,14 @@ Pipeline (``ingest``)
    DCT-domain scaling (``Image.draft``) at the largest 1/2, 1/4 or 1/8 scale that leaves at
    least ``SCREEN_MIN_SIDE`` px on the long side. A scaled decode still reads and Huffman-decodes
    every scan, and Pillow still raises "image file is truncated" in draft mode, so it proves the
-   file complete exactly like a full decode — at about half the cost.
+   file complete exactly like a full decode — at about half the cost. (Neither catches a scan
+   cut short and closed with a forged EOI marker: libjpeg only warns and fills the rest with
+   grey, and Pillow does not pass the warning on.)
 6. Derivatives apply the orientation: ``thumbnail_jpeg`` has a long side of 320 px,
-   ``screen_jpeg`` at most 2048 px (never enlarged). A JPEG whose long side is at least
-   2 × ``SCREEN_MIN_SIDE`` gives its screen copy straight from the scaled decode, so that copy is
-   between 1800 and 2048 px long (2016 px for a 4032×3024 photo) rather than exactly 2048.
+   ``screen_jpeg`` at most 2048 px (never enlarged). **Deviation from "exactly 2048":** when
+   the scaled JPEG decode is not longer than 2048 px it *is* the screen copy, unresized, so its
+   long side may be anywhere from 1800 to 2048 px — 2016 px for a 4032×3024 photo; a longer
+   decode (or a PNG/HEIC) is resized to 2048. Resizing 2016 up to 2048 would only blur it.
    Both carry the source's RGB ICC profile, so colours stay right in a browser.
 7. Quality metrics come from one ~1024 px copy of the same decode (see ``quality``).
 """
@@ -74,6 +77,7 @@ from telederm.images.quality import (
 )
 
 __all__ = [
+    "REJECTION_MESSAGES",
     "WARNING_MESSAGES",
     "ImageRejected",
     "IngestResult",
@@ -322,6 +326,8 @@ def _heif(raw: bytes, limits: Limits) -> _Decoded:
     out = io.BytesIO()
     subsampling = "4:4:4" if image.info.get("chroma") == 444 else "4:2:0"
     rgb.save(out, "JPEG", quality=HEIF_TO_JPEG_QUALITY, subsampling=subsampling, icc_profile=icc)
+    if icc:
+        rgb.info["icc_profile"] = icc  # for the derivatives, even when _rgb made a new image
     return _Decoded(out.getvalue(), JPEG, rgb.width, rgb.height, facts, rgb)
 
 

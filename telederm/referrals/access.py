@@ -3,7 +3,8 @@ reached through their referral, so these functions are the one place the rules l
 
 - A GP sees the submitted (and withdrawn) referrals of every clinic where they are a GP, and their
   own drafts. Drafts of colleagues are private work in progress.
-- A dermatologist (or unit lead) sees the submitted referrals routed to their review units.
+- A dermatologist (or unit lead) sees the submitted referrals routed to their review units, and
+  cases of other units where a colleague invited them to consult.
 - Only the author edits a draft; any GP of the clinic may withdraw a sent referral.
 - "No access" and "does not exist" are the same answer: 404.
 """
@@ -42,6 +43,15 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
         Q(clinic__in=clinics, status__in=[*SUBMITTED_STATES, ReferralStatus.WITHDRAWN])
         | Q(clinic__in=clinics, author=user, status=ReferralStatus.DRAFT)
         | Q(review_unit__in=review_units(user), status__in=SUBMITTED_STATES)
+        | Q(consultants__user=user, status__in=SUBMITTED_STATES)
+    ).distinct()
+
+
+def is_consultant(user: User, referral: Referral) -> bool:
+    return (
+        referral.status in SUBMITTED_STATES
+        and referral.consultants.filter(user=user).exists()
+        and review_units(user).exists()
     )
 
 

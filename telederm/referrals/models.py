@@ -229,6 +229,25 @@ class ReferralLesion(models.Model):
         return f"{self.referral} #{self.position}"
 
 
+class ReferralConsultant(models.Model):
+    """A dermatologist invited to consult on a case (may belong to another review unit)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="consultants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "user"], name="referral_consultant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.referral_id}"
+
+
 class ReferralCounter(models.Model):
     """The last number given per year, locked while the next one is taken."""
 

@@ -74,6 +74,18 @@ def queue_for(user: User) -> QuerySet[Referral]:
     )
 
 
+def consultations_for(user: User) -> QuerySet[Referral]:
+    """Open cases where a colleague asked this dermatologist to consult."""
+    return (
+        Referral.objects.filter(
+            consultants__user=user,
+            status__in=[ReferralStatus.SENT, ReferralStatus.IN_REVIEW],
+        )
+        .select_related("patient", "clinic", "assigned_to", "review_unit")
+        .order_by("deadline", "sent_at")
+    )
+
+
 def take_case(*, referral: Referral, by: Actor) -> Referral:
     user = _user(by)
     with transaction.atomic():

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from telederm.accounts.access import me
-from telederm.accounts.models import Role, User
+from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.images.models import WARNING_LABELS
@@ -25,7 +25,7 @@ from telederm.referrals.models import Referral, ReferralStatus
 from telederm.review import services
 from telederm.review.forms import AnswerForm
 
-TABS = ("all", "mine", "unassigned", "overdue")
+TABS = ("all", "mine", "unassigned", "overdue", "consultation")
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -40,11 +40,13 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     if tab not in TABS:
         tab = "all"
     queue = services.queue_for(user)
+    consulting = services.consultations_for(user)
     counts = {
         "all": queue.count(),
         "mine": queue.filter(assigned_to=user).count(),
         "unassigned": queue.filter(status=ReferralStatus.SENT).count(),
         "overdue": queue.filter(deadline__lt=timezone.localdate()).count(),
+        "consultation": consulting.count(),
     }
     if tab == "mine":
         queue = queue.filter(assigned_to=user)
@@ -52,6 +54,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         queue = queue.filter(status=ReferralStatus.SENT)
     elif tab == "overdue":
         queue = queue.filter(deadline__lt=timezone.localdate())
+    elif tab == "consultation":
+        queue = consulting
     cases = list(queue.prefetch_related("lesion_links__images")[:200])
     record(
         AuditAction.QUEUE_VIEWED,
@@ -81,41 +85,69 @@ def _image_summary(referral: Referral) -> dict[str, int]:
     return {"count": len(images), "warnings": sum(1 for i in images if i.warnings)}
 
 
-def _case(request: HttpRequest, referral_id: UUID) -> Referral:
-    referral = access.get_referral_for(me(request), referral_id)
-    if not access.is_reviewer(me(request), referral):
-        raise Http404
-    return referral
+def _case(request: HttpRequest, referral_id: UUID, *, consultant_ok: bool = False) -> Referral:
+    user = me(request)
+    referral = access.get_referral_for(user, referral_id)
+    if access.is_reviewer(user, referral):
+        return referral
+    if consultant_ok and access.is_consultant(user, referral):
+        return referral
+    raise Http404
+
+
+def _colleagues(referral: Referral, user: User) -> list[User]:
+    units = Organisation.objects.filter(
+        region_id=referral.clinic.region_id, kind=OrganisationKind.REVIEW_UNIT
+    )
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__organisation__in=units,
+            memberships__role__in=[Role.DERMATOLOGIST, Role.UNIT_LEAD],
+            memberships__ended_at__isnull=True,
+        )
+        .exclude(pk=user.pk)
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def _case_context(
+    request: HttpRequest, referral: Referral, form: AnswerForm | None
+) -> dict[str, object]:
+    user = me(request)
+    links = list(referral.lesion_links.select_related("lesion").prefetch_related("images"))
+    reviewer = access.is_reviewer(user, referral)
+    return {
+        "referral": referral,
+        "links": [
+            (
+                link,
+                get_site(link.lesion.body_site),
+                [i for i in link.images.all() if i.removed_at is None],
+            )
+            for link in links
+        ],
+        "mine": referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk,
+        "form": form,
+        "answer": getattr(referral, "answer", None)
+        if referral.status == ReferralStatus.ANSWERED
+        else None,
+        "earlier": _earlier_images(referral, user),
+        "warning_labels": WARNING_LABELS,
+        "is_reviewer": reviewer,
+        "colleagues": _colleagues(referral, user) if reviewer else [],
+        "consultants": list(referral.consultants.select_related("user")),
+    }
 
 
 def case_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral = _case(request, referral_id)
+    referral = _case(request, referral_id, consultant_ok=True)
     user = me(request)
     referral_services.record_view(referral=referral, by=Actor.from_request(request))
-    links = list(referral.lesion_links.select_related("lesion").prefetch_related("images"))
     mine = referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk
-    return render(
-        request,
-        "review/case.html",
-        {
-            "referral": referral,
-            "links": [
-                (
-                    link,
-                    get_site(link.lesion.body_site),
-                    [i for i in link.images.all() if i.removed_at is None],
-                )
-                for link in links
-            ],
-            "mine": mine,
-            "form": AnswerForm() if mine else None,
-            "answer": getattr(referral, "answer", None)
-            if referral.status == ReferralStatus.ANSWERED
-            else None,
-            "earlier": _earlier_images(referral, me(request)),
-            "warning_labels": WARNING_LABELS,
-        },
-    )
+    context = _case_context(request, referral, AnswerForm() if mine else None)
+    return render(request, "review/case.html", context)
 
 
 def _earlier_images(referral: Referral, user: User) -> list[tuple[Referral, list[object]]]:
@@ -199,28 +231,7 @@ def answer_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 request, _("The answer to %(number)s has been sent.") % {"number": referral.number}
             )
             return redirect("review:queue")
-    links = list(referral.lesion_links.select_related("lesion").prefetch_related("images"))
-    return render(
-        request,
-        "review/case.html",
-        {
-            "referral": referral,
-            "links": [
-                (
-                    link,
-                    get_site(link.lesion.body_site),
-                    [i for i in link.images.all() if i.removed_at is None],
-                )
-                for link in links
-            ],
-            "mine": True,
-            "form": form,
-            "answer": None,
-            "earlier": _earlier_images(referral, me(request)),
-            "warning_labels": WARNING_LABELS,
-        },
-        status=422,
-    )
+    return render(request, "review/case.html", _case_context(request, referral, form), status=422)
 
 
 @require_POST

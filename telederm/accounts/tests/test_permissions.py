@@ -46,8 +46,8 @@ LOGIN = "login"  # expected: redirect to the login page, with ?next= pointing ba
 # then only the anonymous check (which walks every pattern) covers them.
 MATRIX_NAMESPACES = {"accounts", "web", "audit"}
 # Referrals and review have their own outsider tests next to them
-# (referrals/tests/test_referral_views.py, review/tests/test_review.py).
-NOT_IN_THIS_MATRIX = {"referrals", "review"}
+# (referrals/tests/test_referral_views.py, review/tests/test_review.py, messaging/tests).
+NOT_IN_THIS_MATRIX = {"referrals", "review", "messaging"}
 
 
 @dataclass(frozen=True)

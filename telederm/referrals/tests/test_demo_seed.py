@@ -16,8 +16,7 @@ def test_demo_referrals_cover_every_state_and_are_created_once() -> None:
     call_command("seed_demo_referrals", verbosity=0)
     states = sorted(Referral.objects.values_list("status", flat=True))
     assert states == sorted(
-        [ReferralStatus.ANSWERED, ReferralStatus.IN_REVIEW]
-        + [ReferralStatus.SENT] * 3
+        [ReferralStatus.ANSWERED, ReferralStatus.IN_REVIEW] + [ReferralStatus.SENT] * 3
     )
     assert LesionImage.objects.filter(kind="dermoscopic").count() == 5
     assert LesionImage.objects.filter(kind="overview").count() == 5

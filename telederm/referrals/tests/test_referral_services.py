@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from telederm.accounts.models import Licence
 from telederm.audit.models import Action, AuditEvent
@@ -83,6 +83,7 @@ def test_invalid_body_site_is_refused(world: World) -> None:
         )
 
 
+@translation.override("en")
 def test_problems_list_what_is_missing(world: World) -> None:
     referral = draft(world)
     problems = services.problems_before_sending(referral)
