@@ -61,6 +61,11 @@ class Action(models.TextChoices):
     ANSWER_SENT = "review.answer_sent", _("Answer sent")
     ANSWER_READ = "review.answer_read", _("Answer marked as read")
     MESSAGE_SENT = "message.sent", _("Message sent")
+    COMPLEMENT_REQUESTED = "review.complement_requested", _("Complement requested")
+    COMPLEMENT_REPLIED = "review.complement_replied", _("Complement answered by the clinic")
+    CASE_HANDED_OVER = "review.handed_over", _("Case handed over")
+    CASE_MOVED = "review.moved", _("Case moved to another review unit")
+    DEADLINE_FLAGGED = "review.deadline_flagged", _("Deadline warning sent")
     THREAD_READ = "message.thread_read", _("Messages read")
     CONSULTANT_INVITED = "review.consultant_invited", _("Colleague asked to consult")
 

@@ -19,7 +19,7 @@ from telederm.audit.services import Actor, record
 from telederm.images.models import ImageKind, LesionImage
 from telederm.images.processing import ImageRejected, IngestResult, Limits, Thresholds, ingest
 from telederm.referrals import access
-from telederm.referrals.models import Referral, ReferralLesion
+from telederm.referrals.models import Referral, ReferralLesion, ReferralStatus
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,18 @@ def _audit(action: Action, referral: Referral, by: Actor, **detail: object) -> N
 
 def _check_editable(link: ReferralLesion, by: Actor) -> Referral:
     referral = link.referral
-    if by.user is None or not access.can_edit(by.user, referral):
+    if by.user is None or not access.can_add_images(by.user, referral):
         raise PermissionDenied
+    return referral
+
+
+def _check_removable(image: LesionImage, by: Actor) -> Referral:
+    """In a draft any photo may go; during a complement only the photos added for it."""
+    referral = _check_editable(image.referral_lesion, by)
+    if referral.status != ReferralStatus.DRAFT:
+        asked = referral.complements.filter(replied_at__isnull=True).order_by("-asked_at").first()
+        if asked is None or image.created_at < asked.asked_at:
+            raise PermissionDenied
     return referral
 
 
@@ -142,7 +152,7 @@ def _delete_files(image: LesionImage) -> None:
 
 
 def accept_warnings(*, image: LesionImage, by: Actor) -> LesionImage:
-    referral = _check_editable(image.referral_lesion, by)
+    referral = _check_removable(image, by)
     with transaction.atomic():
         LesionImage.objects.filter(pk=image.pk).update(warnings_accepted=True)
         image.warnings_accepted = True
@@ -152,7 +162,7 @@ def accept_warnings(*, image: LesionImage, by: Actor) -> LesionImage:
 
 def remove_image(*, image: LesionImage, by: Actor) -> None:
     """A retaken photo replaces a bad one; the removed one stays on file but leaves the referral."""
-    referral = _check_editable(image.referral_lesion, by)
+    referral = _check_removable(image, by)
     with transaction.atomic():
         LesionImage.objects.filter(pk=image.pk, removed_at__isnull=True).update(
             removed_at=timezone.now()

@@ -25,7 +25,7 @@ VARIANTS = ("thumbnail", "screen", "original")
 
 def _link_for_edit(request: HttpRequest, referral_id: UUID, link_id: int) -> ReferralLesion:
     referral = access.get_referral_for(me(request), referral_id, write=True)
-    if not access.can_edit(me(request), referral):
+    if not access.can_add_images(me(request), referral):
         raise Http404
     link = (
         ReferralLesion.objects.select_related("referral__clinic", "referral__patient", "lesion")
@@ -98,7 +98,7 @@ def _image_for_edit(request: HttpRequest, referral_id: UUID, image_id: UUID) -> 
         .filter(public_id=image_id, referral_lesion__referral=referral, removed_at__isnull=True)
         .first()
     )
-    if image is None or not access.can_edit(me(request), referral):
+    if image is None or not access.can_add_images(me(request), referral):
         raise Http404
     return image
 

@@ -80,6 +80,16 @@ def can_edit(user: User, referral: Referral) -> bool:
     return referral.status == ReferralStatus.DRAFT and referral.author_id == user.pk
 
 
+def can_add_images(user: User, referral: Referral) -> bool:
+    """Photos go into the author's draft, or into a case waiting for the clinic's complement."""
+    if can_edit(user, referral):
+        return True
+    return (
+        referral.status == ReferralStatus.COMPLEMENT_REQUESTED
+        and gp_clinics(user).filter(pk=referral.clinic_id).exists()
+    )
+
+
 def can_withdraw(user: User, referral: Referral) -> bool:
     # Once a dermatologist has taken the case it can no longer be withdrawn.
     if referral.status == ReferralStatus.DRAFT:

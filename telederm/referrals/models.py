@@ -66,18 +66,26 @@ class Lesion(models.Model):
 
 class ReferralStatus(models.TextChoices):
     """Lifecycle: ``draft`` → ``sent`` (in the review unit's queue) → ``in_review`` (a
-    dermatologist took it; released back to ``sent``) → ``answered``. ``draft`` or ``sent`` →
+    dermatologist took it; released back to ``sent``) → ``answered``. From ``in_review`` the
+    dermatologist can ask the clinic for more (``complement``); the clinic's reply returns the
+    case to ``in_review`` with the same dermatologist. ``draft`` or ``sent`` →
     ``withdrawn`` by a GP of the clinic, before a dermatologist has taken it."""
 
     DRAFT = "draft", _("Draft")
     SENT = "sent", _("Sent")
     IN_REVIEW = "in_review", _("Under assessment")
+    COMPLEMENT_REQUESTED = "complement", _("Complement requested")
     ANSWERED = "answered", _("Answered")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 # States in which the referral has left the GP's hands.
-SUBMITTED_STATES = (ReferralStatus.SENT, ReferralStatus.IN_REVIEW, ReferralStatus.ANSWERED)
+SUBMITTED_STATES = (
+    ReferralStatus.SENT,
+    ReferralStatus.IN_REVIEW,
+    ReferralStatus.COMPLEMENT_REQUESTED,
+    ReferralStatus.ANSWERED,
+)
 
 
 class Duration(models.TextChoices):
@@ -187,7 +195,7 @@ class Referral(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status__in=["sent", "in_review", "answered"])
+                condition=~models.Q(status__in=["sent", "in_review", "complement", "answered"])
                 | (
                     models.Q(number__isnull=False)
                     & models.Q(sent_at__isnull=False)
@@ -197,7 +205,8 @@ class Referral(models.Model):
                 name="referral_sent_is_complete",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="in_review") | models.Q(assigned_to__isnull=False),
+                condition=~models.Q(status__in=["in_review", "complement"])
+                | models.Q(assigned_to__isnull=False),
                 name="referral_in_review_is_assigned",
             ),
         ]
@@ -227,6 +236,28 @@ class ReferralLesion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral} #{self.position}"
+
+
+class ComplementRequest(models.Model):
+    """The dermatologist's question back to the clinic (komplettering), and the clinic's reply."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="complements")
+    question = models.TextField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(auto_now_add=True)
+    reply = models.TextField(blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"complement on {self.referral_id}"
 
 
 class ReferralConsultant(models.Model):

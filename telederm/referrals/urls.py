@@ -10,6 +10,11 @@ urlpatterns = [
     path("new/", wizard.start_view, name="start"),
     path("<uuid:referral_id>/", pages.detail_view, name="detail"),
     path("<uuid:referral_id>/withdraw/", pages.withdraw_view, name="withdraw"),
+    path(
+        "<uuid:referral_id>/complement/<int:link_id>/photos/",
+        pages.complement_photos_view,
+        name="complement_photos",
+    ),
     path("<uuid:referral_id>/patient/", wizard.patient_view, name="patient"),
     path("<uuid:referral_id>/patient/check/", wizard.patient_check_view, name="patient_check"),
     path("<uuid:referral_id>/lesions/", wizard.lesions_view, name="lesions"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
@@ -16,12 +17,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from telederm.accounts.models import Membership, Role, User
+from telederm.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.referrals import access
-from telederm.referrals.models import Referral, ReferralStatus, Suspicion
+from telederm.referrals.models import ComplementRequest, Referral, ReferralStatus, Suspicion
 from telederm.review.models import ICD10, Action, Answer
 
 
@@ -60,7 +61,11 @@ def queue_for(user: User) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(
             review_unit__in=access.review_units(user),
-            status__in=[ReferralStatus.SENT, ReferralStatus.IN_REVIEW],
+            status__in=[
+                ReferralStatus.SENT,
+                ReferralStatus.IN_REVIEW,
+                ReferralStatus.COMPLEMENT_REQUESTED,
+            ],
         )
         .select_related("patient", "clinic", "assigned_to", "review_unit")
         .annotate(
@@ -191,22 +196,7 @@ def send_answer(
 
 def _notify_clinic(referral: Referral) -> None:
     """E-mail the clinic's GPs that an answer is waiting: a link, never any patient data."""
-    gps = User.objects.filter(
-        memberships__in=Membership.objects.filter(
-            organisation=referral.clinic, role=Role.GP, ended_at__isnull=True
-        ),
-        is_active=True,
-    ).distinct()
-    from django.conf import settings
-
-    link = settings.TELEDERM_BASE_URL + reverse("referrals:index")
-    for gp in gps:
-        with translation.override(gp.language):
-            text = render_to_string("review/email/answer_waiting.txt", {"link": link})
-        subject, _sep, body = text.partition("\n")
-        transaction.on_commit(
-            partial(send_plain_email_task.enqueue, [gp.email], subject.strip(), body.lstrip())
-        )
+    _notify(_clinic_gps(referral), "review/email/answer_waiting.txt")
 
 
 def mark_answer_read(*, referral: Referral, by: Actor) -> Answer:
@@ -221,3 +211,127 @@ def mark_answer_read(*, referral: Referral, by: Actor) -> Answer:
             answer.save(update_fields=["read_at", "read_by"])
             _audit(AuditAction.ANSWER_READ, referral, by, Role.GP)
     return answer
+
+
+def request_complement(*, referral: Referral, question: str, by: Actor) -> ComplementRequest:
+    """Ask the clinic for more information or photos; the case waits with the same dermatologist."""
+    user = _user(by)
+    if not question.strip():
+        raise ValidationError({"question": _("Write what the clinic should add.")})
+    with transaction.atomic():
+        locked = _lock(referral)
+        if locked.status != ReferralStatus.IN_REVIEW or locked.assigned_to_id != user.pk:
+            raise ValidationError(_("Take the case before you ask for a complement."))
+        complement = ComplementRequest.objects.create(
+            referral=locked, question=question.strip(), asked_by=user
+        )
+        locked.status = ReferralStatus.COMPLEMENT_REQUESTED
+        locked.save(update_fields=["status", "updated_at"])
+        _audit(AuditAction.COMPLEMENT_REQUESTED, locked, by, Role.DERMATOLOGIST)
+        _notify(_clinic_gps(locked), "review/email/complement_requested.txt")
+    return complement
+
+
+def reply_complement(*, referral: Referral, reply: str, by: Actor) -> ComplementRequest:
+    """The clinic answers (and may have added photos): the case returns to its dermatologist."""
+    user = _user(by)
+    if not access.gp_clinics(user).filter(pk=referral.clinic_id).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = _lock(referral)
+        if locked.status != ReferralStatus.COMPLEMENT_REQUESTED:
+            raise ValidationError(_("No complement is requested for this referral."))
+        complement = locked.complements.filter(replied_at__isnull=True).latest("asked_at")
+        added = locked.lesion_links.filter(images__created_at__gt=complement.asked_at).exists()
+        if not reply.strip() and not added:
+            raise ValidationError({"reply": _("Answer the question or add a photo.")})
+        complement.reply = reply.strip()
+        complement.replied_by = user
+        complement.replied_at = timezone.now()
+        complement.save(update_fields=["reply", "replied_by", "replied_at"])
+        locked.status = ReferralStatus.IN_REVIEW
+        locked.save(update_fields=["status", "updated_at"])
+        _audit(AuditAction.COMPLEMENT_REPLIED, locked, by, Role.GP, photos_added=added)
+        if locked.assigned_to is not None:
+            _notify([locked.assigned_to], "review/email/complement_replied.txt")
+    return complement
+
+
+def hand_over(*, referral: Referral, colleague: User, by: Actor) -> Referral:
+    """Give a taken case to a named colleague of the same review unit."""
+    user = _user(by)
+    with transaction.atomic():
+        locked = _lock(referral)
+        if locked.status != ReferralStatus.IN_REVIEW or locked.assigned_to_id != user.pk:
+            raise ValidationError(_("Only the dermatologist who took the case can hand it over."))
+        if colleague.pk == user.pk or not access.is_reviewer(colleague, locked):
+            raise ValidationError(_("Choose a dermatologist of the case's review unit."))
+        locked.assigned_to = colleague
+        locked.assigned_at = timezone.now()
+        locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
+        _audit(AuditAction.CASE_HANDED_OVER, locked, by, Role.DERMATOLOGIST, to=colleague.hsa_id)
+        _notify([colleague], "review/email/case_handed_over.txt")
+    return locked
+
+
+def move_to_unit(*, referral: Referral, unit: Organisation, reason: str, by: Actor) -> Referral:
+    """Send a case to another review unit of the region (capacity, sub-speciality), with a reason."""
+    user = _user(by)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the case moves.")})
+    with transaction.atomic():
+        locked = _lock(referral)
+        if not access.is_reviewer(user, locked):
+            raise PermissionDenied
+        if locked.status not in (ReferralStatus.SENT, ReferralStatus.IN_REVIEW):
+            raise ValidationError(_("Only a case that waits or is being assessed can move."))
+        if locked.status == ReferralStatus.IN_REVIEW and locked.assigned_to_id != user.pk:
+            raise ValidationError(_("Another dermatologist has taken this case."))
+        if (
+            unit.kind != OrganisationKind.REVIEW_UNIT
+            or unit.region_id != locked.clinic.region_id
+            or unit.pk == locked.review_unit_id
+            or not unit.is_active
+        ):
+            raise ValidationError(_("Choose another review unit of the region."))
+        previous = locked.review_unit
+        locked.review_unit = unit
+        locked.status = ReferralStatus.SENT
+        locked.assigned_to = None
+        locked.assigned_at = None
+        locked.save(
+            update_fields=["review_unit", "status", "assigned_to", "assigned_at", "updated_at"]
+        )
+        _audit(
+            AuditAction.CASE_MOVED,
+            locked,
+            by,
+            Role.DERMATOLOGIST,
+            reason=reason.strip()[:500],
+            from_unit=previous.name if previous else "",
+            to_unit=unit.name,
+        )
+    return locked
+
+
+def _clinic_gps(referral: Referral) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__in=Membership.objects.filter(
+                organisation=referral.clinic, role=Role.GP, ended_at__isnull=True
+            ),
+            is_active=True,
+        ).distinct()
+    )
+
+
+def _notify(people: list[User], template: str) -> None:
+    """A short e-mail with a link: never any patient data."""
+    link = settings.TELEDERM_BASE_URL + reverse("web:start")
+    for person in people:
+        with translation.override(person.language):
+            text = render_to_string(template, {"link": link})
+        subject, _sep, body = text.partition("\n")
+        transaction.on_commit(
+            partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
+        )

@@ -11,4 +11,10 @@ urlpatterns = [
     path("<uuid:referral_id>/release/", views.release_view, name="release"),
     path("<uuid:referral_id>/answer/", views.answer_view, name="answer"),
     path("<uuid:referral_id>/read/", views.answer_read_view, name="answer_read"),
+    path("<uuid:referral_id>/complement/", views.complement_view, name="complement"),
+    path(
+        "<uuid:referral_id>/complement/reply/", views.complement_reply_view, name="complement_reply"
+    ),
+    path("<uuid:referral_id>/hand-over/", views.hand_over_view, name="hand_over"),
+    path("<uuid:referral_id>/move/", views.move_view, name="move"),
 ]

@@ -25,7 +25,7 @@ from telederm.referrals.models import Referral, ReferralStatus
 from telederm.review import services
 from telederm.review.forms import AnswerForm
 
-TABS = ("all", "mine", "unassigned", "overdue", "consultation")
+TABS = ("all", "mine", "unassigned", "overdue", "complement", "consultation")
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -46,6 +46,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "mine": queue.filter(assigned_to=user).count(),
         "unassigned": queue.filter(status=ReferralStatus.SENT).count(),
         "overdue": queue.filter(deadline__lt=timezone.localdate()).count(),
+        "complement": queue.filter(status=ReferralStatus.COMPLEMENT_REQUESTED).count(),
         "consultation": consulting.count(),
     }
     if tab == "mine":
@@ -54,6 +55,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         queue = queue.filter(status=ReferralStatus.SENT)
     elif tab == "overdue":
         queue = queue.filter(deadline__lt=timezone.localdate())
+    elif tab == "complement":
+        queue = queue.filter(status=ReferralStatus.COMPLEMENT_REQUESTED)
     elif tab == "consultation":
         queue = consulting
     cases = list(queue.prefetch_related("lesion_links__images")[:200])
@@ -138,6 +141,17 @@ def _case_context(
         "is_reviewer": reviewer,
         "colleagues": _colleagues(referral, user) if reviewer else [],
         "consultants": list(referral.consultants.select_related("user")),
+        "unit_colleagues": [
+            c for c in _colleagues(referral, user) if access.is_reviewer(c, referral)
+        ]
+        if reviewer
+        else [],
+        "other_units": Organisation.objects.filter(
+            region_id=referral.clinic.region_id, kind=OrganisationKind.REVIEW_UNIT, is_active=True
+        ).exclude(pk=referral.review_unit_id or 0)
+        if reviewer
+        else [],
+        "complements": list(referral.complements.select_related("asked_by", "replied_by")),
     }
 
 
@@ -243,4 +257,91 @@ def answer_read_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     ):
         raise Http404
     services.mark_answer_read(referral=referral, by=Actor.from_request(request))
+    return redirect("referrals:detail", referral_id=referral.public_id)
+
+
+@require_POST
+def complement_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    try:
+        services.request_complement(
+            referral=referral,
+            question=request.POST.get("question", ""),
+            by=Actor.from_request(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("review:case", referral_id=referral.public_id)
+    messages.success(request, _("The clinic has been asked for a complement."))
+    return redirect("review:queue")
+
+
+@require_POST
+def hand_over_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    colleague = _user_from_post(request, "colleague")
+    try:
+        if colleague is None:
+            raise ValidationError(_("Choose a colleague."))
+        services.hand_over(referral=referral, colleague=colleague, by=Actor.from_request(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("review:case", referral_id=referral.public_id)
+    messages.success(
+        request, _("The case has been handed over to %(name)s.") % {"name": colleague.full_name}
+    )
+    return redirect("review:queue")
+
+
+@require_POST
+def move_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    unit_key = _uuid(request.POST.get("unit", ""))
+    unit = (
+        Organisation.objects.filter(public_id=unit_key, kind=OrganisationKind.REVIEW_UNIT).first()
+        if unit_key
+        else None
+    )
+    try:
+        if unit is None:
+            raise ValidationError(_("Choose a review unit."))
+        services.move_to_unit(
+            referral=referral,
+            unit=unit,
+            reason=request.POST.get("reason", ""),
+            by=Actor.from_request(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("review:case", referral_id=referral.public_id)
+    messages.success(request, _("The case has been moved to %(unit)s.") % {"unit": unit.name})
+    return redirect("review:queue")
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _user_from_post(request: HttpRequest, name: str) -> User | None:
+    key = _uuid(request.POST.get(name, ""))
+    return User.objects.filter(public_id=key).first() if key else None
+
+
+@require_POST
+def complement_reply_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    """The GP answers the dermatologist's complement question (photos are added separately)."""
+    referral = access.get_referral_for(me(request), referral_id)
+    if not access.can_add_images(me(request), referral):
+        raise Http404
+    try:
+        services.reply_complement(
+            referral=referral, reply=request.POST.get("reply", ""), by=Actor.from_request(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your answer has been sent to the dermatologist."))
     return redirect("referrals:detail", referral_id=referral.public_id)

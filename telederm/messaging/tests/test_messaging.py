@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -14,6 +15,7 @@ from telederm.audit.models import Action, AuditEvent
 from telederm.audit.services import Actor
 from telederm.messaging import services
 from telederm.messaging.models import Message
+from telederm.referrals.models import Referral
 from telederm.referrals.tests.helpers import send
 from telederm.review import services as review_services
 from telederm.testing import World, login
@@ -21,7 +23,9 @@ from telederm.testing import World, login
 pytestmark = pytest.mark.django_db
 
 
-def post(client: Client, referral, channel: str, body: str, key: str | None = None):  # type: ignore[no-untyped-def]
+def post(
+    client: Client, referral: Referral, channel: str, body: str, key: str | None = None
+) -> Any:
     return client.post(
         reverse("messaging:thread", args=[referral.public_id, channel]),
         {"body": body, "client_key": key or str(uuid.uuid4())},

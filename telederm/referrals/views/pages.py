@@ -7,7 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from telederm.accounts.access import me
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
 from telederm.images.models import WARNING_LABELS
+from telederm.images.processing import WARNING_MESSAGES
 from telederm.lib.forms import add_validation_error
 from telederm.referrals import access, services
 from telederm.referrals.bodysites import get_site
@@ -81,6 +82,9 @@ def detail_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             if referral.status == ReferralStatus.ANSWERED
             else None,
             "can_mark_read": access.gp_clinics(user).filter(pk=referral.clinic_id).exists(),
+            "complements": list(referral.complements.select_related("asked_by", "replied_by")),
+            "can_complement": referral.status == ReferralStatus.COMPLEMENT_REQUESTED
+            and access.can_add_images(user, referral),
             "withdraw_form": WithdrawForm(),
             "warning_labels": WARNING_LABELS,
         },
@@ -104,3 +108,34 @@ def withdraw_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
             messages.success(request, _("The referral has been withdrawn."))
             return redirect("referrals:index")
     return render(request, "referrals/withdraw.html", {"referral": referral, "form": form})
+
+
+def complement_photos_view(request: HttpRequest, referral_id: UUID, link_id: int) -> HttpResponse:
+    """Add photos to a lesion while the dermatologist waits for a complement."""
+    user = me(request)
+    referral = access.get_referral_for(user, referral_id)
+    if referral.status != ReferralStatus.COMPLEMENT_REQUESTED or not access.can_add_images(
+        user, referral
+    ):
+        raise Http404
+    link = referral.lesion_links.select_related("lesion").filter(pk=link_id).first()
+    if link is None:
+        raise Http404
+    complement = referral.complements.filter(replied_at__isnull=True).order_by("-asked_at").first()
+    since = complement.asked_at if complement else referral.sent_at
+    return render(
+        request,
+        "referrals/complement_photos.html",
+        {
+            "referral": referral,
+            "link": link,
+            "site": get_site(link.lesion.body_site),
+            "complement": complement,
+            "images": [
+                i
+                for i in link.images.all()
+                if i.removed_at is None and since and i.created_at >= since
+            ],
+            "warning_messages": WARNING_MESSAGES,
+        },
+    )
