@@ -97,3 +97,23 @@ class Answer(models.Model):
     @property
     def is_svf(self) -> bool:
         return self.action == Action.SVF
+
+
+class DeadlineFlag(models.Model):
+    """A deadline warning already sent for a case, so that the periodic task never repeats it."""
+
+    class Kind(models.TextChoices):
+        APPROACHING = "approaching", _("Deadline approaching")
+        OVERDUE = "overdue", _("Deadline passed")
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="deadline_flags")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind"], name="deadline_flag_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.referral_id}"

@@ -1,0 +1,30 @@
+"""Queue Telederm's periodic work (django-tasks has no scheduler of its own).
+
+Run one of these next to the task workers (``make run`` starts it). Every interval it enqueues
+the periodic tasks; the tasks themselves are idempotent, so two schedulers or a restart never
+cause double notifications.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from telederm.review.tasks import flag_deadlines_task
+
+
+class Command(BaseCommand):
+    help = "Enqueue periodic tasks (deadline warnings) every --interval seconds."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=int, default=300)
+        parser.add_argument("--once", action="store_true", help="Enqueue once and exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        while True:
+            flag_deadlines_task.enqueue()
+            if options["once"]:
+                return
+            time.sleep(max(10, options["interval"]))
