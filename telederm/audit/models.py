@@ -66,6 +66,7 @@ class Action(models.TextChoices):
     CASE_HANDED_OVER = "review.handed_over", _("Case handed over")
     CASE_MOVED = "review.moved", _("Case moved to another review unit")
     DEADLINE_FLAGGED = "review.deadline_flagged", _("Deadline warning sent")
+    ANSWER_AMENDED = "review.answer_amended", _("Answer amended")
     THREAD_READ = "message.thread_read", _("Messages read")
     CONSULTANT_INVITED = "review.consultant_invited", _("Colleague asked to consult")
 

@@ -117,3 +117,20 @@ class DeadlineFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.referral_id}"
+
+
+class Amendment(models.Model):
+    """An addendum to a sent answer, with its reason. The original answer stays as it was."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    reason = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"amendment to {self.answer_id}"

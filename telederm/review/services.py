@@ -23,7 +23,7 @@ from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.referrals import access
 from telederm.referrals.models import ComplementRequest, Referral, ReferralStatus, Suspicion
-from telederm.review.models import ICD10, Action, Answer
+from telederm.review.models import ICD10, Action, Amendment, Answer
 
 
 def _user(by: Actor) -> User:
@@ -335,3 +335,29 @@ def _notify(people: list[User], template: str) -> None:
         transaction.on_commit(
             partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
         )
+
+
+def amend_answer(*, referral: Referral, text: str, reason: str, by: Actor) -> Amendment:
+    """Add an addendum to a sent answer (never an edit in place); the clinic is told again."""
+    user = _user(by)
+    if not text.strip() or not reason.strip():
+        raise ValidationError(_("Write both the addendum and the reason for it."))
+    with transaction.atomic():
+        locked = _lock(referral)
+        if locked.status != ReferralStatus.ANSWERED:
+            raise ValidationError(_("Only a sent answer can be amended."))
+        if not access.is_reviewer(user, locked):
+            raise PermissionDenied
+        answer = Answer.objects.select_for_update().get(referral=locked)
+        amendment = Amendment.objects.create(
+            answer=answer, text=text.strip(), reason=reason.strip(), author=user
+        )
+        # The clinic must read the answer again.
+        answer.read_at = None
+        answer.read_by = None
+        answer.save(update_fields=["read_at", "read_by"])
+        _audit(
+            AuditAction.ANSWER_AMENDED, locked, by, Role.DERMATOLOGIST, reason=reason.strip()[:500]
+        )
+        _notify(_clinic_gps(locked), "review/email/answer_amended.txt")
+    return amendment

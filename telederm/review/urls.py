@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path("<uuid:referral_id>/hand-over/", views.hand_over_view, name="hand_over"),
     path("<uuid:referral_id>/move/", views.move_view, name="move"),
+    path("<uuid:referral_id>/amend/", views.amend_view, name="amend"),
 ]

@@ -345,3 +345,20 @@ def complement_reply_view(request: HttpRequest, referral_id: UUID) -> HttpRespon
     else:
         messages.success(request, _("Your answer has been sent to the dermatologist."))
     return redirect("referrals:detail", referral_id=referral.public_id)
+
+
+@require_POST
+def amend_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = _case(request, referral_id)
+    try:
+        services.amend_answer(
+            referral=referral,
+            text=request.POST.get("text", ""),
+            reason=request.POST.get("reason", ""),
+            by=Actor.from_request(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The addendum has been sent to the clinic."))
+    return redirect("review:case", referral_id=referral.public_id)

@@ -166,3 +166,34 @@ def test_consultant_cannot_move_or_hand_over(world: World) -> None:
         services.move_to_unit(
             referral=referral, unit=world.unit_y, reason="x", by=Actor(user=world.derm_y)
         )
+
+
+def test_amendment_keeps_the_original_and_asks_the_clinic_to_read_again(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    referral = taken(world)
+    answer = services.send_answer(
+        referral=referral,
+        diagnosis="benign_naevus",
+        certainty="certain",
+        action="none",
+        text_to_gp="Benignt nevus.",
+        by=Actor(user=world.derm_x),
+    )
+    services.mark_answer_read(referral=referral, by=Actor(user=world.gp_a))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.amend_answer(
+            referral=referral,
+            text="Kontroll om 12 månader rekommenderas ändå.",
+            reason="Familjehistoria av melanom",
+            by=Actor(user=world.derm_x),
+        )
+    answer.refresh_from_db()
+    assert answer.text_to_gp == "Benignt nevus."  # never edited in place
+    assert answer.read_at is None
+    assert answer.amendments.count() == 1
+    assert mail.outbox[-1].to == [world.gp_a.email]
+    with pytest.raises(ValidationError):
+        services.amend_answer(referral=referral, text="x", reason="", by=Actor(user=world.derm_x))
+    with pytest.raises(PermissionDenied):
+        services.amend_answer(referral=referral, text="x", reason="y", by=Actor(user=world.derm_y))
