@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from telederm.accounts.models import Role, User
+from telederm.accounts.models import Organisation, Role, User
 from telederm.accounts.services.users import PersonData
 from telederm.lib.identifiers import normalise_hsa_id, normalise_kombikakod, normalise_mobile
 
@@ -287,6 +287,11 @@ class UnitForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    second_reading = forms.ChoiceField(
+        label=_("Second reading before an answer is sent"),
+        choices=Organisation.SecondReading.choices,
+        required=False,
+    )
 
     CLINIC_ONLY = ("kombikakod", "ehr_integrated", "telederma_active_from")
 
@@ -297,6 +302,7 @@ class UnitForm(forms.Form):
                 del self.fields[name]
         else:
             self.fields["kombikakod"].required = True
+            del self.fields["second_reading"]
 
     def clean_hsa_id(self) -> str:
         return normalise_hsa_id(self.cleaned_data["hsa_id"])

@@ -70,6 +70,16 @@ class Organisation(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
+
+    class SecondReading(models.TextChoices):
+        OFF = "off", _("No second reading")
+        MALIGNANT = "malignant", _("When malignancy is suspected or found")
+        ALL = "all", _("Every answer (e.g. during a validation period)")
+
+    # For review units: which answers need a second dermatologist's agreement before they go.
+    second_reading = models.CharField(
+        max_length=10, choices=SecondReading.choices, default=SecondReading.OFF
+    )
     # Where a clinic's referrals go unless a dermatologist moves them.
     default_review_unit = models.ForeignKey(
         "self",

@@ -67,6 +67,9 @@ class Action(models.TextChoices):
     CASE_MOVED = "review.moved", _("Case moved to another review unit")
     DEADLINE_FLAGGED = "review.deadline_flagged", _("Deadline warning sent")
     ANSWER_AMENDED = "review.answer_amended", _("Answer amended")
+    SECOND_READING_REQUESTED = "review.second_reading_requested", _("Answer sent to second reading")
+    SECOND_READING_AGREED = "review.second_reading_agreed", _("Second reader agreed")
+    SECOND_READING_CHANGES = "review.second_reading_changes", _("Second reader proposed changes")
     THREAD_READ = "message.thread_read", _("Messages read")
     CONSULTANT_INVITED = "review.consultant_invited", _("Colleague asked to consult")
 

@@ -68,13 +68,16 @@ class ReferralStatus(models.TextChoices):
     """Lifecycle: ``draft`` → ``sent`` (in the review unit's queue) → ``in_review`` (a
     dermatologist took it; released back to ``sent``) → ``answered``. From ``in_review`` the
     dermatologist can ask the clinic for more (``complement``); the clinic's reply returns the
-    case to ``in_review`` with the same dermatologist. ``draft`` or ``sent`` →
+    case to ``in_review`` with the same dermatologist. Where the review unit asks for it, a sent
+    answer first waits in ``second_reading`` until another dermatologist agrees (→ ``answered``)
+    or proposes changes (→ back to ``in_review``). ``draft`` or ``sent`` →
     ``withdrawn`` by a GP of the clinic, before a dermatologist has taken it."""
 
     DRAFT = "draft", _("Draft")
     SENT = "sent", _("Sent")
     IN_REVIEW = "in_review", _("Under assessment")
     COMPLEMENT_REQUESTED = "complement", _("Complement requested")
+    SECOND_READING = "second_reading", _("Waiting for second reading")
     ANSWERED = "answered", _("Answered")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -84,6 +87,7 @@ SUBMITTED_STATES = (
     ReferralStatus.SENT,
     ReferralStatus.IN_REVIEW,
     ReferralStatus.COMPLEMENT_REQUESTED,
+    ReferralStatus.SECOND_READING,
     ReferralStatus.ANSWERED,
 )
 
@@ -195,7 +199,9 @@ class Referral(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(status__in=["sent", "in_review", "complement", "answered"])
+                condition=~models.Q(
+                    status__in=["sent", "in_review", "complement", "second_reading", "answered"]
+                )
                 | (
                     models.Q(number__isnull=False)
                     & models.Q(sent_at__isnull=False)
@@ -205,7 +211,7 @@ class Referral(models.Model):
                 name="referral_sent_is_complete",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=["in_review", "complement"])
+                condition=~models.Q(status__in=["in_review", "complement", "second_reading"])
                 | models.Q(assigned_to__isnull=False),
                 name="referral_in_review_is_assigned",
             ),

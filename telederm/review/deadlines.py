@@ -21,7 +21,12 @@ from telederm.review.services import _notify
 
 # Day 5 of 7: two calendar days left.
 WARN_DAYS_LEFT = 2
-OPEN = [ReferralStatus.SENT, ReferralStatus.IN_REVIEW, ReferralStatus.COMPLEMENT_REQUESTED]
+OPEN = [
+    ReferralStatus.SENT,
+    ReferralStatus.IN_REVIEW,
+    ReferralStatus.COMPLEMENT_REQUESTED,
+    ReferralStatus.SECOND_READING,
+]
 
 
 def _unit_people(referral: Referral, roles: list[str]) -> list[User]:

@@ -76,7 +76,13 @@ class Answer(models.Model):
     text_to_gp = models.TextField()
     teaching_comment = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    sent_at = models.DateTimeField()
+    # None while the answer waits for a second reader's agreement.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    second_reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    second_read_at = models.DateTimeField(null=True, blank=True)
+    second_reading_comment = models.TextField(blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     read_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

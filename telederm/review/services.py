@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from telederm.accounts.models import Membership, Organisation, OrganisationKind, Role, User
+from telederm.accounts.models import Membership, Organisation, Role, User
 from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.referrals import access
-from telederm.referrals.models import ComplementRequest, Referral, ReferralStatus, Suspicion
-from telederm.review.models import ICD10, Action, Amendment, Answer
+from telederm.referrals.models import Referral, ReferralStatus, Suspicion
+from telederm.review.models import ICD10, MALIGNANT, Action, Answer
 
 
 def _user(by: Actor) -> User:
@@ -65,6 +65,7 @@ def queue_for(user: User) -> QuerySet[Referral]:
                 ReferralStatus.SENT,
                 ReferralStatus.IN_REVIEW,
                 ReferralStatus.COMPLEMENT_REQUESTED,
+                ReferralStatus.SECOND_READING,
             ],
         )
         .select_related("patient", "clinic", "assigned_to", "review_unit")
@@ -139,6 +140,19 @@ def release_case(*, referral: Referral, by: Actor) -> Referral:
     return locked
 
 
+def needs_second_reading(referral: Referral, diagnosis: str, action: str) -> bool:
+    policy = referral.review_unit.second_reading if referral.review_unit else "off"
+    if policy == Organisation.SecondReading.ALL:
+        return True
+    if policy == Organisation.SecondReading.MALIGNANT:
+        return (
+            diagnosis in MALIGNANT
+            or action == Action.SVF
+            or referral.suspicion in (Suspicion.MELANOMA, Suspicion.OTHER_MALIGNANCY)
+        )
+    return False
+
+
 def send_answer(
     *,
     referral: Referral,
@@ -150,7 +164,10 @@ def send_answer(
     teaching_comment: str = "",
     by: Actor,
 ) -> Answer:
-    """Send the answer to the clinic. Idempotent for its author: a repeat returns the answer."""
+    """Send the answer: to the clinic, or first to a second reader where the unit requires it.
+
+    Idempotent for its author: a repeat returns the answer already sent or waiting.
+    """
     user = _user(by)
     if action == Action.FOLLOW_UP and not follow_up_months:
         raise ValidationError({"follow_up_months": _("Say in how many months.")})
@@ -158,39 +175,85 @@ def send_answer(
         raise ValidationError({"text_to_gp": _("Write a few words to the GP.")})
     with transaction.atomic():
         locked = _lock(referral)
-        if locked.status == ReferralStatus.ANSWERED:
+        if locked.status in (ReferralStatus.ANSWERED, ReferralStatus.SECOND_READING):
             existing = Answer.objects.get(referral=locked)
             if existing.author_id == user.pk:
                 return existing
             raise ValidationError(_("This case has already been answered."))
         if locked.status != ReferralStatus.IN_REVIEW or locked.assigned_to_id != user.pk:
             raise ValidationError(_("Take the case before you answer it."))
-        now = timezone.now()
-        answer = Answer.objects.create(
-            referral=locked,
-            diagnosis=diagnosis,
-            icd10=ICD10.get(diagnosis, ""),  # type: ignore[call-overload]
-            certainty=certainty,
-            action=action,
-            follow_up_months=follow_up_months if action == Action.FOLLOW_UP else None,
-            text_to_gp=text_to_gp.strip(),
-            teaching_comment=teaching_comment.strip(),
-            author=user,
-            sent_at=now,
-        )
+        fields = {
+            "diagnosis": diagnosis,
+            "icd10": ICD10.get(diagnosis, ""),  # type: ignore[call-overload]
+            "certainty": certainty,
+            "action": action,
+            "follow_up_months": follow_up_months if action == Action.FOLLOW_UP else None,
+            "text_to_gp": text_to_gp.strip(),
+            "teaching_comment": teaching_comment.strip(),
+            "author": user,
+            "sent_at": None,
+        }
+        # A version sent back by a second reader is revised, not duplicated.
+        answer, _created = Answer.objects.update_or_create(referral=locked, defaults=fields)
         answer.full_clean()
-        locked.status = ReferralStatus.ANSWERED
-        locked.answered_at = now
-        locked.save(update_fields=["status", "answered_at", "updated_at"])
-        _audit(
-            AuditAction.ANSWER_SENT,
-            locked,
-            by,
-            Role.DERMATOLOGIST,
-            diagnosis=diagnosis,
-            action=action,
-        )
-        _notify_clinic(locked)
+        if needs_second_reading(locked, diagnosis, action):
+            locked.status = ReferralStatus.SECOND_READING
+            locked.save(update_fields=["status", "updated_at"])
+            _audit(AuditAction.SECOND_READING_REQUESTED, locked, by, Role.DERMATOLOGIST)
+            readers = [
+                person
+                for person in User.objects.filter(
+                    memberships__organisation=locked.review_unit,
+                    memberships__role__in=[Role.DERMATOLOGIST, Role.UNIT_LEAD],
+                    memberships__ended_at__isnull=True,
+                    is_active=True,
+                ).distinct()
+                if person.pk != user.pk
+            ]
+            _notify(readers, "review/email/second_reading.txt")
+            return answer
+        _release_answer(locked, answer, by, diagnosis=diagnosis, action=action)
+    return answer
+
+
+def _release_answer(referral: Referral, answer: Answer, by: Actor, **detail: object) -> None:
+    now = timezone.now()
+    answer.sent_at = now
+    answer.save(update_fields=["sent_at"])
+    referral.status = ReferralStatus.ANSWERED
+    referral.answered_at = now
+    referral.save(update_fields=["status", "answered_at", "updated_at"])
+    _audit(AuditAction.ANSWER_SENT, referral, by, Role.DERMATOLOGIST, **detail)
+    _notify_clinic(referral)
+
+
+def second_read(*, referral: Referral, agree: bool, comment: str = "", by: Actor) -> Answer:
+    """Another dermatologist of the unit agrees (the answer goes, with both names) or sends it
+    back to its author with proposed changes."""
+    user = _user(by)
+    with transaction.atomic():
+        locked = _lock(referral)
+        if locked.status != ReferralStatus.SECOND_READING:
+            raise ValidationError(_("This answer is not waiting for a second reading."))
+        if not access.is_reviewer(user, locked):
+            raise PermissionDenied
+        answer = Answer.objects.select_for_update().get(referral=locked)
+        if answer.author_id == user.pk:
+            raise ValidationError(_("The second reader must be another dermatologist."))
+        answer.second_reader = user
+        answer.second_read_at = timezone.now()
+        answer.second_reading_comment = comment.strip()
+        answer.save(update_fields=["second_reader", "second_read_at", "second_reading_comment"])
+        if agree:
+            _audit(AuditAction.SECOND_READING_AGREED, locked, by, Role.DERMATOLOGIST)
+            _release_answer(locked, answer, by, diagnosis=answer.diagnosis, action=answer.action)
+        else:
+            if not comment.strip():
+                raise ValidationError({"comment": _("Say what you propose to change.")})
+            locked.status = ReferralStatus.IN_REVIEW
+            locked.save(update_fields=["status", "updated_at"])
+            _audit(AuditAction.SECOND_READING_CHANGES, locked, by, Role.DERMATOLOGIST)
+            _notify([answer.author], "review/email/second_reading_changes.txt")
     return answer
 
 
@@ -211,107 +274,6 @@ def mark_answer_read(*, referral: Referral, by: Actor) -> Answer:
             answer.save(update_fields=["read_at", "read_by"])
             _audit(AuditAction.ANSWER_READ, referral, by, Role.GP)
     return answer
-
-
-def request_complement(*, referral: Referral, question: str, by: Actor) -> ComplementRequest:
-    """Ask the clinic for more information or photos; the case waits with the same dermatologist."""
-    user = _user(by)
-    if not question.strip():
-        raise ValidationError({"question": _("Write what the clinic should add.")})
-    with transaction.atomic():
-        locked = _lock(referral)
-        if locked.status != ReferralStatus.IN_REVIEW or locked.assigned_to_id != user.pk:
-            raise ValidationError(_("Take the case before you ask for a complement."))
-        complement = ComplementRequest.objects.create(
-            referral=locked, question=question.strip(), asked_by=user
-        )
-        locked.status = ReferralStatus.COMPLEMENT_REQUESTED
-        locked.save(update_fields=["status", "updated_at"])
-        _audit(AuditAction.COMPLEMENT_REQUESTED, locked, by, Role.DERMATOLOGIST)
-        _notify(_clinic_gps(locked), "review/email/complement_requested.txt")
-    return complement
-
-
-def reply_complement(*, referral: Referral, reply: str, by: Actor) -> ComplementRequest:
-    """The clinic answers (and may have added photos): the case returns to its dermatologist."""
-    user = _user(by)
-    if not access.gp_clinics(user).filter(pk=referral.clinic_id).exists():
-        raise PermissionDenied
-    with transaction.atomic():
-        locked = _lock(referral)
-        if locked.status != ReferralStatus.COMPLEMENT_REQUESTED:
-            raise ValidationError(_("No complement is requested for this referral."))
-        complement = locked.complements.filter(replied_at__isnull=True).latest("asked_at")
-        added = locked.lesion_links.filter(images__created_at__gt=complement.asked_at).exists()
-        if not reply.strip() and not added:
-            raise ValidationError({"reply": _("Answer the question or add a photo.")})
-        complement.reply = reply.strip()
-        complement.replied_by = user
-        complement.replied_at = timezone.now()
-        complement.save(update_fields=["reply", "replied_by", "replied_at"])
-        locked.status = ReferralStatus.IN_REVIEW
-        locked.save(update_fields=["status", "updated_at"])
-        _audit(AuditAction.COMPLEMENT_REPLIED, locked, by, Role.GP, photos_added=added)
-        if locked.assigned_to is not None:
-            _notify([locked.assigned_to], "review/email/complement_replied.txt")
-    return complement
-
-
-def hand_over(*, referral: Referral, colleague: User, by: Actor) -> Referral:
-    """Give a taken case to a named colleague of the same review unit."""
-    user = _user(by)
-    with transaction.atomic():
-        locked = _lock(referral)
-        if locked.status != ReferralStatus.IN_REVIEW or locked.assigned_to_id != user.pk:
-            raise ValidationError(_("Only the dermatologist who took the case can hand it over."))
-        if colleague.pk == user.pk or not access.is_reviewer(colleague, locked):
-            raise ValidationError(_("Choose a dermatologist of the case's review unit."))
-        locked.assigned_to = colleague
-        locked.assigned_at = timezone.now()
-        locked.save(update_fields=["assigned_to", "assigned_at", "updated_at"])
-        _audit(AuditAction.CASE_HANDED_OVER, locked, by, Role.DERMATOLOGIST, to=colleague.hsa_id)
-        _notify([colleague], "review/email/case_handed_over.txt")
-    return locked
-
-
-def move_to_unit(*, referral: Referral, unit: Organisation, reason: str, by: Actor) -> Referral:
-    """Send a case to another review unit of the region (capacity, sub-speciality), with a reason."""
-    user = _user(by)
-    if not reason.strip():
-        raise ValidationError({"reason": _("Say why the case moves.")})
-    with transaction.atomic():
-        locked = _lock(referral)
-        if not access.is_reviewer(user, locked):
-            raise PermissionDenied
-        if locked.status not in (ReferralStatus.SENT, ReferralStatus.IN_REVIEW):
-            raise ValidationError(_("Only a case that waits or is being assessed can move."))
-        if locked.status == ReferralStatus.IN_REVIEW and locked.assigned_to_id != user.pk:
-            raise ValidationError(_("Another dermatologist has taken this case."))
-        if (
-            unit.kind != OrganisationKind.REVIEW_UNIT
-            or unit.region_id != locked.clinic.region_id
-            or unit.pk == locked.review_unit_id
-            or not unit.is_active
-        ):
-            raise ValidationError(_("Choose another review unit of the region."))
-        previous = locked.review_unit
-        locked.review_unit = unit
-        locked.status = ReferralStatus.SENT
-        locked.assigned_to = None
-        locked.assigned_at = None
-        locked.save(
-            update_fields=["review_unit", "status", "assigned_to", "assigned_at", "updated_at"]
-        )
-        _audit(
-            AuditAction.CASE_MOVED,
-            locked,
-            by,
-            Role.DERMATOLOGIST,
-            reason=reason.strip()[:500],
-            from_unit=previous.name if previous else "",
-            to_unit=unit.name,
-        )
-    return locked
 
 
 def _clinic_gps(referral: Referral) -> list[User]:
@@ -335,29 +297,3 @@ def _notify(people: list[User], template: str) -> None:
         transaction.on_commit(
             partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
         )
-
-
-def amend_answer(*, referral: Referral, text: str, reason: str, by: Actor) -> Amendment:
-    """Add an addendum to a sent answer (never an edit in place); the clinic is told again."""
-    user = _user(by)
-    if not text.strip() or not reason.strip():
-        raise ValidationError(_("Write both the addendum and the reason for it."))
-    with transaction.atomic():
-        locked = _lock(referral)
-        if locked.status != ReferralStatus.ANSWERED:
-            raise ValidationError(_("Only a sent answer can be amended."))
-        if not access.is_reviewer(user, locked):
-            raise PermissionDenied
-        answer = Answer.objects.select_for_update().get(referral=locked)
-        amendment = Amendment.objects.create(
-            answer=answer, text=text.strip(), reason=reason.strip(), author=user
-        )
-        # The clinic must read the answer again.
-        answer.read_at = None
-        answer.read_by = None
-        answer.save(update_fields=["read_at", "read_by"])
-        _audit(
-            AuditAction.ANSWER_AMENDED, locked, by, Role.DERMATOLOGIST, reason=reason.strip()[:500]
-        )
-        _notify(_clinic_gps(locked), "review/email/answer_amended.txt")
-    return amendment

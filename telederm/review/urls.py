@@ -1,6 +1,6 @@
 from django.urls import path
 
-from telederm.review import views
+from telederm.review import casework_views, views
 
 app_name = "review"
 urlpatterns = [
@@ -11,11 +11,14 @@ urlpatterns = [
     path("<uuid:referral_id>/release/", views.release_view, name="release"),
     path("<uuid:referral_id>/answer/", views.answer_view, name="answer"),
     path("<uuid:referral_id>/read/", views.answer_read_view, name="answer_read"),
-    path("<uuid:referral_id>/complement/", views.complement_view, name="complement"),
+    path("<uuid:referral_id>/complement/", casework_views.complement_view, name="complement"),
     path(
-        "<uuid:referral_id>/complement/reply/", views.complement_reply_view, name="complement_reply"
+        "<uuid:referral_id>/complement/reply/",
+        casework_views.complement_reply_view,
+        name="complement_reply",
     ),
-    path("<uuid:referral_id>/hand-over/", views.hand_over_view, name="hand_over"),
-    path("<uuid:referral_id>/move/", views.move_view, name="move"),
-    path("<uuid:referral_id>/amend/", views.amend_view, name="amend"),
+    path("<uuid:referral_id>/hand-over/", casework_views.hand_over_view, name="hand_over"),
+    path("<uuid:referral_id>/move/", casework_views.move_view, name="move"),
+    path("<uuid:referral_id>/amend/", casework_views.amend_view, name="amend"),
+    path("<uuid:referral_id>/second-reading/", views.second_read_view, name="second_read"),
 ]

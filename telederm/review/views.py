@@ -24,8 +24,9 @@ from telederm.referrals.bodysites import get_site
 from telederm.referrals.models import Referral, ReferralStatus
 from telederm.review import services
 from telederm.review.forms import AnswerForm
+from telederm.review.models import Answer
 
-TABS = ("all", "mine", "unassigned", "overdue", "complement", "consultation")
+TABS = ("all", "mine", "unassigned", "overdue", "complement", "second_reading", "consultation")
 
 
 def _require_reviewer(request: HttpRequest) -> None:
@@ -47,6 +48,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "unassigned": queue.filter(status=ReferralStatus.SENT).count(),
         "overdue": queue.filter(deadline__lt=timezone.localdate()).count(),
         "complement": queue.filter(status=ReferralStatus.COMPLEMENT_REQUESTED).count(),
+        "second_reading": queue.filter(status=ReferralStatus.SECOND_READING)
+        .exclude(answer__author=user)
+        .count(),
         "consultation": consulting.count(),
     }
     if tab == "mine":
@@ -57,6 +61,8 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         queue = queue.filter(deadline__lt=timezone.localdate())
     elif tab == "complement":
         queue = queue.filter(status=ReferralStatus.COMPLEMENT_REQUESTED)
+    elif tab == "second_reading":
+        queue = queue.filter(status=ReferralStatus.SECOND_READING).exclude(answer__author=user)
     elif tab == "consultation":
         queue = consulting
     cases = list(queue.prefetch_related("lesion_links__images")[:200])
@@ -134,8 +140,9 @@ def _case_context(
         "mine": referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk,
         "form": form,
         "answer": getattr(referral, "answer", None)
-        if referral.status == ReferralStatus.ANSWERED
+        if referral.status in (ReferralStatus.ANSWERED, ReferralStatus.SECOND_READING)
         else None,
+        "returned": _returned_answer(referral),
         "earlier": _earlier_images(referral, user),
         "warning_labels": WARNING_LABELS,
         "is_reviewer": reviewer,
@@ -160,7 +167,9 @@ def case_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     user = me(request)
     referral_services.record_view(referral=referral, by=Actor.from_request(request))
     mine = referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk
-    context = _case_context(request, referral, AnswerForm() if mine else None)
+    returned = _returned_answer(referral)
+    form = AnswerForm(instance=returned) if returned else AnswerForm()
+    context = _case_context(request, referral, form if mine else None)
     return render(request, "review/case.html", context)
 
 
@@ -260,105 +269,31 @@ def answer_read_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     return redirect("referrals:detail", referral_id=referral.public_id)
 
 
+def _returned_answer(referral: Referral) -> Answer | None:
+    """An answer a second reader sent back for changes (it waits for its author's revision)."""
+    if referral.status != ReferralStatus.IN_REVIEW:
+        return None
+    return Answer.objects.filter(referral=referral, sent_at__isnull=True).first()
+
+
 @require_POST
-def complement_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+def second_read_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral = _case(request, referral_id)
+    agree = request.POST.get("decision") == "agree"
     try:
-        services.request_complement(
+        services.second_read(
             referral=referral,
-            question=request.POST.get("question", ""),
+            agree=agree,
+            comment=request.POST.get("comment", ""),
             by=Actor.from_request(request),
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("review:case", referral_id=referral.public_id)
-    messages.success(request, _("The clinic has been asked for a complement."))
-    return redirect("review:queue")
-
-
-@require_POST
-def hand_over_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral = _case(request, referral_id)
-    colleague = _user_from_post(request, "colleague")
-    try:
-        if colleague is None:
-            raise ValidationError(_("Choose a colleague."))
-        services.hand_over(referral=referral, colleague=colleague, by=Actor.from_request(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("review:case", referral_id=referral.public_id)
     messages.success(
-        request, _("The case has been handed over to %(name)s.") % {"name": colleague.full_name}
+        request,
+        _("You agreed: the answer has been sent to the clinic.")
+        if agree
+        else _("Your proposal has been sent back to the author."),
     )
     return redirect("review:queue")
-
-
-@require_POST
-def move_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral = _case(request, referral_id)
-    unit_key = _uuid(request.POST.get("unit", ""))
-    unit = (
-        Organisation.objects.filter(public_id=unit_key, kind=OrganisationKind.REVIEW_UNIT).first()
-        if unit_key
-        else None
-    )
-    try:
-        if unit is None:
-            raise ValidationError(_("Choose a review unit."))
-        services.move_to_unit(
-            referral=referral,
-            unit=unit,
-            reason=request.POST.get("reason", ""),
-            by=Actor.from_request(request),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("review:case", referral_id=referral.public_id)
-    messages.success(request, _("The case has been moved to %(unit)s.") % {"unit": unit.name})
-    return redirect("review:queue")
-
-
-def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
-
-
-def _user_from_post(request: HttpRequest, name: str) -> User | None:
-    key = _uuid(request.POST.get(name, ""))
-    return User.objects.filter(public_id=key).first() if key else None
-
-
-@require_POST
-def complement_reply_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    """The GP answers the dermatologist's complement question (photos are added separately)."""
-    referral = access.get_referral_for(me(request), referral_id)
-    if not access.can_add_images(me(request), referral):
-        raise Http404
-    try:
-        services.reply_complement(
-            referral=referral, reply=request.POST.get("reply", ""), by=Actor.from_request(request)
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Your answer has been sent to the dermatologist."))
-    return redirect("referrals:detail", referral_id=referral.public_id)
-
-
-@require_POST
-def amend_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral = _case(request, referral_id)
-    try:
-        services.amend_answer(
-            referral=referral,
-            text=request.POST.get("text", ""),
-            reason=request.POST.get("reason", ""),
-            by=Actor.from_request(request),
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The addendum has been sent to the clinic."))
-    return redirect("review:case", referral_id=referral.public_id)

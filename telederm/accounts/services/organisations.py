@@ -26,6 +26,7 @@ class UnitData:
     address: str = ""
     phone: str = ""
     is_active: bool = True
+    second_reading: str = ""
 
 
 def _clean(kind: str, data: UnitData, instance: Organisation | None) -> dict[str, object]:
@@ -54,6 +55,8 @@ def _clean(kind: str, data: UnitData, instance: Organisation | None) -> dict[str
             )
         values["ehr_integrated"] = data.ehr_integrated
         values["telederma_active_from"] = data.telederma_active_from
+    elif kind == OrganisationKind.REVIEW_UNIT:
+        values["second_reading"] = data.second_reading or Organisation.SecondReading.OFF
     return values
 
 

@@ -27,6 +27,7 @@ UNIT_FIELDS = (
     "address",
     "phone",
     "is_active",
+    "second_reading",
 )
 
 

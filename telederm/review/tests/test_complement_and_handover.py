@@ -19,7 +19,7 @@ from telederm.images.models import LesionImage
 from telederm.referrals import services as referral_services
 from telederm.referrals.models import Referral, ReferralStatus
 from telederm.referrals.tests.helpers import send
-from telederm.review import services
+from telederm.review import casework, services
 from telederm.testing import World, login, photo
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_complement_round_trip_with_a_new_photo(
 ) -> None:
     referral = taken(world)
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_complement(
+        casework.request_complement(
             referral=referral,
             question="Ta en skarpare dermatoskopisk bild.",
             by=Actor(user=world.derm_x),
@@ -93,24 +93,24 @@ def test_complement_round_trip_with_a_new_photo(
 def test_complement_needs_a_question_and_the_assignee(world: World) -> None:
     referral = taken(world)
     with pytest.raises(ValidationError):
-        services.request_complement(referral=referral, question=" ", by=Actor(user=world.derm_x))
+        casework.request_complement(referral=referral, question=" ", by=Actor(user=world.derm_x))
     colleague = member(world.unit_x, Role.DERMATOLOGIST)
     with pytest.raises(ValidationError):
-        services.request_complement(referral=referral, question="?", by=Actor(user=colleague))
+        casework.request_complement(referral=referral, question="?", by=Actor(user=colleague))
 
 
 def test_clinic_must_answer_or_add_a_photo(world: World) -> None:
     referral = taken(world)
-    services.request_complement(referral=referral, question="Storlek?", by=Actor(user=world.derm_x))
+    casework.request_complement(referral=referral, question="Storlek?", by=Actor(user=world.derm_x))
     with pytest.raises(ValidationError):
-        services.reply_complement(referral=referral, reply="", by=Actor(user=world.gp_a))
+        casework.reply_complement(referral=referral, reply="", by=Actor(user=world.gp_a))
     with pytest.raises(PermissionDenied):
-        services.reply_complement(referral=referral, reply="6 mm", by=Actor(user=world.gp_b))
+        casework.reply_complement(referral=referral, reply="6 mm", by=Actor(user=world.gp_b))
 
 
 def test_answer_is_refused_while_waiting_for_the_clinic(world: World) -> None:
     referral = taken(world)
-    services.request_complement(referral=referral, question="Storlek?", by=Actor(user=world.derm_x))
+    casework.request_complement(referral=referral, question="Storlek?", by=Actor(user=world.derm_x))
     with pytest.raises(ValidationError):
         services.send_answer(
             referral=referral,
@@ -129,22 +129,22 @@ def test_answer_is_refused_while_waiting_for_the_clinic(world: World) -> None:
 def test_hand_over_to_a_named_colleague(world: World) -> None:
     colleague = member(world.unit_x, Role.DERMATOLOGIST)
     referral = taken(world)
-    services.hand_over(referral=referral, colleague=colleague, by=Actor(user=world.derm_x))
+    casework.hand_over(referral=referral, colleague=colleague, by=Actor(user=world.derm_x))
     referral.refresh_from_db()
     assert referral.assigned_to == colleague
     with pytest.raises(ValidationError):  # only the assignee hands over
-        services.hand_over(referral=referral, colleague=world.derm_x, by=Actor(user=world.derm_x))
+        casework.hand_over(referral=referral, colleague=world.derm_x, by=Actor(user=world.derm_x))
     with pytest.raises(ValidationError):  # never to another unit's dermatologist
-        services.hand_over(referral=referral, colleague=world.derm_y, by=Actor(user=colleague))
+        casework.hand_over(referral=referral, colleague=world.derm_y, by=Actor(user=colleague))
 
 
 def test_move_to_another_unit_needs_a_reason_and_unassigns(world: World) -> None:
     referral = taken(world)
     with pytest.raises(ValidationError):
-        services.move_to_unit(
+        casework.move_to_unit(
             referral=referral, unit=world.unit_y, reason="", by=Actor(user=world.derm_x)
         )
-    services.move_to_unit(
+    casework.move_to_unit(
         referral=referral, unit=world.unit_y, reason="Kapacitet", by=Actor(user=world.derm_x)
     )
     referral.refresh_from_db()
@@ -163,7 +163,7 @@ def test_consultant_cannot_move_or_hand_over(world: World) -> None:
 
     invite_consultant(referral=referral, colleague=world.derm_y, by=Actor(user=world.derm_x))
     with pytest.raises(PermissionDenied):
-        services.move_to_unit(
+        casework.move_to_unit(
             referral=referral, unit=world.unit_y, reason="x", by=Actor(user=world.derm_y)
         )
 
@@ -182,7 +182,7 @@ def test_amendment_keeps_the_original_and_asks_the_clinic_to_read_again(
     )
     services.mark_answer_read(referral=referral, by=Actor(user=world.gp_a))
     with django_capture_on_commit_callbacks(execute=True):
-        services.amend_answer(
+        casework.amend_answer(
             referral=referral,
             text="Kontroll om 12 månader rekommenderas ändå.",
             reason="Familjehistoria av melanom",
@@ -194,6 +194,90 @@ def test_amendment_keeps_the_original_and_asks_the_clinic_to_read_again(
     assert answer.amendments.count() == 1
     assert mail.outbox[-1].to == [world.gp_a.email]
     with pytest.raises(ValidationError):
-        services.amend_answer(referral=referral, text="x", reason="", by=Actor(user=world.derm_x))
+        casework.amend_answer(referral=referral, text="x", reason="", by=Actor(user=world.derm_x))
     with pytest.raises(PermissionDenied):
-        services.amend_answer(referral=referral, text="x", reason="y", by=Actor(user=world.derm_y))
+        casework.amend_answer(referral=referral, text="x", reason="y", by=Actor(user=world.derm_y))
+
+
+def test_second_reading_agreed_sends_with_both_names(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    world.unit_x.second_reading = "malignant"
+    world.unit_x.save()
+    reader = member(world.unit_x, Role.DERMATOLOGIST)
+    referral = taken(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = services.send_answer(
+            referral=referral,
+            diagnosis="invasive_melanoma",
+            certainty="probable",
+            action="svf",
+            text_to_gp="Misstänkt melanom, SVF.",
+            by=Actor(user=world.derm_x),
+        )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SECOND_READING
+    assert answer.sent_at is None
+    assert [m.to for m in mail.outbox] == [[reader.email]]  # not the author, not the clinic
+    with pytest.raises(ValidationError):  # the author cannot be their own second reader
+        services.second_read(referral=referral, agree=True, by=Actor(user=world.derm_x))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.second_read(referral=referral, agree=True, by=Actor(user=reader))
+    referral.refresh_from_db()
+    answer.refresh_from_db()
+    assert referral.status == ReferralStatus.ANSWERED
+    assert answer.sent_at is not None
+    assert answer.second_reader == reader
+    assert mail.outbox[-1].to == [world.gp_a.email]
+
+
+def test_second_reader_proposes_changes_and_the_author_revises(world: World) -> None:
+    world.unit_x.second_reading = "all"
+    world.unit_x.save()
+    reader = member(world.unit_x, Role.DERMATOLOGIST)
+    referral = taken(world)
+    services.send_answer(
+        referral=referral,
+        diagnosis="benign_naevus",
+        certainty="certain",
+        action="none",
+        text_to_gp="Benignt.",
+        by=Actor(user=world.derm_x),
+    )
+    with pytest.raises(ValidationError):  # changes need a comment
+        services.second_read(referral=referral, agree=False, by=Actor(user=reader))
+    services.second_read(
+        referral=referral, agree=False, comment="Föreslår kontroll om 6 mån.", by=Actor(user=reader)
+    )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.IN_REVIEW
+    revised = services.send_answer(
+        referral=referral,
+        diagnosis="atypical_naevus",
+        certainty="probable",
+        action="follow_up",
+        follow_up_months=6,
+        text_to_gp="Atypiskt, ny bild om 6 månader.",
+        by=Actor(user=world.derm_x),
+    )
+    assert revised.diagnosis == "atypical_naevus"
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SECOND_READING  # "all": read again
+    services.second_read(referral=referral, agree=True, by=Actor(user=reader))
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.ANSWERED
+    assert referral.answer.diagnosis == "atypical_naevus"
+
+
+def test_no_second_reading_when_the_unit_does_not_ask(world: World) -> None:
+    referral = taken(world)
+    services.send_answer(
+        referral=referral,
+        diagnosis="invasive_melanoma",
+        certainty="probable",
+        action="svf",
+        text_to_gp="SVF.",
+        by=Actor(user=world.derm_x),
+    )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.ANSWERED
