@@ -287,6 +287,13 @@ class UnitForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    default_review_unit = forms.ModelChoiceField(
+        label=_("Default review unit"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        help_text=_("Where the clinic's referrals go. Empty: the region's first review unit."),
+    )
     second_reading = forms.ChoiceField(
         label=_("Second reading before an answer is sent"),
         choices=Organisation.SecondReading.choices,
@@ -295,14 +302,21 @@ class UnitForm(forms.Form):
 
     CLINIC_ONLY = ("kombikakod", "ehr_integrated", "telederma_active_from")
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: str, region: Organisation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if kind != "clinic":
-            for name in self.CLINIC_ONLY:
+            for name in (*self.CLINIC_ONLY, "default_review_unit"):
                 del self.fields[name]
         else:
             self.fields["kombikakod"].required = True
             del self.fields["second_reading"]
+            units = self.fields["default_review_unit"]
+            assert isinstance(units, forms.ModelChoiceField)
+            units.queryset = Organisation.objects.filter(
+                region=region, kind="review_unit", is_active=True
+            )
 
     def clean_hsa_id(self) -> str:
         return normalise_hsa_id(self.cleaned_data["hsa_id"])

@@ -19,7 +19,7 @@ from telederm.audit.services import Actor, record
 from telederm.lib.forms import add_validation_error
 from telederm.messaging import services
 from telederm.messaging.forms import MessageForm
-from telederm.messaging.models import Channel
+from telederm.messaging.models import Channel, Message
 from telederm.referrals import access
 from telederm.referrals.models import Referral
 
@@ -110,3 +110,12 @@ def invite_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 % {"name": colleague.full_name},
             )
     return redirect("review:case", referral_id=referral.public_id)
+
+
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    """The referrals with unread messages for the user, newest first."""
+    unread = services.unread_messages(me(request)).select_related("referral", "author")
+    threads: dict[tuple[int, str], Message] = {}
+    for message in unread.order_by("-created_at")[:200]:
+        threads.setdefault((message.referral_id, message.channel), message)
+    return render(request, "messaging/inbox.html", {"threads": list(threads.values())})

@@ -27,6 +27,7 @@ class UnitData:
     phone: str = ""
     is_active: bool = True
     second_reading: str = ""
+    default_review_unit: Organisation | None = None
 
 
 def _clean(kind: str, data: UnitData, instance: Organisation | None) -> dict[str, object]:
@@ -55,6 +56,10 @@ def _clean(kind: str, data: UnitData, instance: Organisation | None) -> dict[str
             )
         values["ehr_integrated"] = data.ehr_integrated
         values["telederma_active_from"] = data.telederma_active_from
+        unit = data.default_review_unit
+        if unit is not None and unit.kind != OrganisationKind.REVIEW_UNIT:
+            raise ValidationError({"default_review_unit": _("Choose a review unit.")})
+        values["default_review_unit"] = unit
     elif kind == OrganisationKind.REVIEW_UNIT:
         values["second_reading"] = data.second_reading or Organisation.SecondReading.OFF
     return values

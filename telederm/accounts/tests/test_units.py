@@ -118,3 +118,36 @@ def test_only_region_admins_register_units(client: Client, world: World, persona
 def test_unknown_unit_kind_is_not_found(client: Client, world: World) -> None:
     login(client, world.region_admin)
     assert client.get(reverse("accounts:unit_new", args=["region"])).status_code == 404
+
+
+def test_region_admin_sets_the_clinics_default_review_unit(client: Client, world: World) -> None:
+    login(client, world.region_admin)
+    url = reverse("accounts:unit_edit", args=[world.clinic_a.public_id])
+    response = client.post(
+        url,
+        clinic_form(
+            name=world.clinic_a.name,
+            hsa_id=world.clinic_a.hsa_id or "",
+            kombikakod=world.clinic_a.kombikakod or "",
+            default_review_unit=str(world.unit_y.public_id),
+        ),
+    )
+    assert response.status_code == 302
+    world.clinic_a.refresh_from_db()
+    assert world.clinic_a.default_review_unit == world.unit_y
+
+
+def test_review_unit_can_require_second_reading(client: Client, world: World) -> None:
+    login(client, world.region_admin)
+    response = client.post(
+        reverse("accounts:unit_edit", args=[world.unit_x.public_id]),
+        {
+            "name": world.unit_x.name,
+            "hsa_id": world.unit_x.hsa_id or "",
+            "is_active": "on",
+            "second_reading": "malignant",
+        },
+    )
+    assert response.status_code == 302
+    world.unit_x.refresh_from_db()
+    assert world.unit_x.second_reading == "malignant"

@@ -28,6 +28,7 @@ UNIT_FIELDS = (
     "phone",
     "is_active",
     "second_reading",
+    "default_review_unit",
 )
 
 
@@ -43,7 +44,7 @@ def unit_new_view(request: HttpRequest, kind: str) -> HttpResponse:
     region = access.administered_regions(user).first()
     if region is None:
         raise Http404
-    form = UnitForm(request.POST or None, kind=kind)
+    form = UnitForm(request.POST or None, kind=kind, region=region)
     if request.method == "POST" and form.is_valid():
         try:
             unit = create_unit(
@@ -71,7 +72,7 @@ def unit_edit_view(request: HttpRequest, org_id: UUID) -> HttpResponse:
     if unit.kind == OrganisationKind.REGION:
         raise Http404
     initial = {name: getattr(unit, name) for name in UNIT_FIELDS}
-    form = UnitForm(request.POST or None, kind=unit.kind, initial=initial)
+    form = UnitForm(request.POST or None, kind=unit.kind, initial=initial, region=unit.region)
     if request.method == "POST" and form.is_valid():
         try:
             update_unit(

@@ -131,3 +131,18 @@ def test_empty_message_is_refused(client: Client, world: World) -> None:
     login(client, world.gp_a)
     assert post(client, referral, "clinic", "   ").status_code == 422
     assert Message.objects.count() == 0
+
+
+def test_unread_messages_show_in_the_navigation_and_inbox(client: Client, world: World) -> None:
+    referral = send(world)
+    review_services.take_case(referral=referral, by=Actor(user=world.derm_x))
+    services.post_message(
+        referral=referral, channel="clinic", body="Hur stor är den?", by=Actor(user=world.derm_x)
+    )
+    login(client, world.gp_a)
+    start = client.get(reverse("web:start"))
+    assert start.context["nav_unread_messages"] == 1
+    inbox = client.get(reverse("messaging:inbox")).content.decode()
+    assert str(referral.number) in inbox
+    client.get(reverse("messaging:thread", args=[referral.public_id, "clinic"]))
+    assert client.get(reverse("web:start")).context["nav_unread_messages"] == 0

@@ -62,6 +62,13 @@ def test_full_loop_gp_sends_dermatologist_answers_gp_reads(
     assert referral.status == ReferralStatus.IN_REVIEW
     assert referral.assigned_to == world.derm_x
 
+    # Consult a colleague of another unit (the clinic never sees this thread).
+    from telederm.messaging.services import invite_consultant, post_message
+
+    invite_consultant(referral=referral, colleague=world.derm_y, by=Actor(user=world.derm_x))
+    post_message(
+        referral=referral, channel="consultation", body="Clark-nevus?", by=Actor(user=world.derm_y)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = derm.post(
             reverse("review:answer", args=[referral.public_id]),
@@ -82,9 +89,11 @@ def test_full_loop_gp_sends_dermatologist_answers_gp_reads(
     assert "1 ny" in start or "1 new answer" in start
     detail = client.get(reverse("referrals:detail", args=[referral.public_id])).content.decode()
     assert ANSWER["text_to_gp"] in detail
+    assert "Clark-nevus" not in detail
     client.post(reverse("review:answer_read", args=[referral.public_id]))
     referral.answer.refresh_from_db()
     assert referral.answer.read_by == world.gp_a
+    post_message(referral=referral, channel="clinic", body="Tack!", by=Actor(user=world.gp_a))
 
     steps = list(
         AuditEvent.objects.filter(target_id=str(referral.public_id))
@@ -97,6 +106,9 @@ def test_full_loop_gp_sends_dermatologist_answers_gp_reads(
         (AuditAction.CASE_TAKEN, world.derm_x),
         (AuditAction.ANSWER_SENT, world.derm_x),
         (AuditAction.ANSWER_READ, world.gp_a),
+        (AuditAction.CONSULTANT_INVITED, world.derm_x),
+        (AuditAction.MESSAGE_SENT, world.derm_y),
+        (AuditAction.MESSAGE_SENT, world.gp_a),
     ]:
         assert (expected, actor.pk, "191212121212") in steps
     assert actions.index(AuditAction.REFERRAL_SENT) < actions.index(AuditAction.CASE_TAKEN)
