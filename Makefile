@@ -25,7 +25,12 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard telederm/locale/*/LC_MESSAGES/*.po))
 
 messages: $(MO_FILES)
 
-install: $(VENV)/.synced messages
+# Front-end packages from the npm registry (served as static files, no build step).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.synced messages node_modules/.installed
 
 ## make run: migrate SQLite, load demo data, start web server + task worker on http://127.0.0.1:$(PORT)
 run: install
