@@ -140,3 +140,20 @@ class Amendment(models.Model):
 
     def __str__(self) -> str:
         return f"amendment to {self.answer_id}"
+
+
+class AnswerDraft(models.Model):
+    """The answer form as the dermatologist leaves it, saved as they type (not yet an answer)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "author"], name="answer_draft_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"answer draft {self.referral_id}/{self.author_id}"

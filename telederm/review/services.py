@@ -23,7 +23,7 @@ from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.referrals import access
 from telederm.referrals.models import Referral, ReferralStatus, Suspicion
-from telederm.review.models import ICD10, MALIGNANT, Action, Answer
+from telederm.review.models import ICD10, MALIGNANT, Action, Answer, AnswerDraft
 
 
 def _user(by: Actor) -> User:
@@ -196,6 +196,7 @@ def send_answer(
         # A version sent back by a second reader is revised, not duplicated.
         answer, _created = Answer.objects.update_or_create(referral=locked, defaults=fields)
         answer.full_clean()
+        AnswerDraft.objects.filter(referral=locked, author=user).delete()
         if needs_second_reading(locked, diagnosis, action):
             locked.status = ReferralStatus.SECOND_READING
             locked.save(update_fields=["status", "updated_at"])
@@ -297,3 +298,25 @@ def _notify(people: list[User], template: str) -> None:
         transaction.on_commit(
             partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
         )
+
+
+DRAFT_FIELDS = (
+    "diagnosis",
+    "certainty",
+    "action",
+    "follow_up_months",
+    "text_to_gp",
+    "teaching_comment",
+)
+
+
+def save_answer_draft(*, referral: Referral, data: dict[str, str], by: Actor) -> AnswerDraft:
+    """Keep the half-written answer of the dermatologist who has the case."""
+    user = _user(by)
+    if referral.status != ReferralStatus.IN_REVIEW or referral.assigned_to_id != user.pk:
+        raise ValidationError(_("Take the case before you answer it."))
+    clean = {name: str(data.get(name, ""))[:5000] for name in DRAFT_FIELDS}
+    draft, _created = AnswerDraft.objects.update_or_create(
+        referral=referral, author=user, defaults={"data": clean}
+    )
+    return draft

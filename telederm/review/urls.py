@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:referral_id>/take/", views.take_view, name="take"),
     path("<uuid:referral_id>/release/", views.release_view, name="release"),
     path("<uuid:referral_id>/answer/", views.answer_view, name="answer"),
+    path("<uuid:referral_id>/answer/draft/", views.answer_draft_view, name="answer_draft"),
     path("<uuid:referral_id>/read/", views.answer_read_view, name="answer_read"),
     path("<uuid:referral_id>/complement/", casework_views.complement_view, name="complement"),
     path(

@@ -24,7 +24,7 @@ from telederm.referrals.bodysites import get_site
 from telederm.referrals.models import Referral, ReferralStatus
 from telederm.review import services
 from telederm.review.forms import AnswerForm
-from telederm.review.models import Answer
+from telederm.review.models import Answer, AnswerDraft
 
 TABS = ("all", "mine", "unassigned", "overdue", "complement", "second_reading", "consultation")
 
@@ -168,7 +168,11 @@ def case_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     referral_services.record_view(referral=referral, by=Actor.from_request(request))
     mine = referral.status == ReferralStatus.IN_REVIEW and referral.assigned_to_id == user.pk
     returned = _returned_answer(referral)
-    form = AnswerForm(instance=returned) if returned else AnswerForm()
+    draft = AnswerDraft.objects.filter(referral=referral, author=user).first()
+    if draft is not None:
+        form = AnswerForm(initial=draft.data)
+    else:
+        form = AnswerForm(instance=returned) if returned else AnswerForm()
     context = _case_context(request, referral, form if mine else None)
     return render(request, "review/case.html", context)
 
@@ -297,3 +301,16 @@ def second_read_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
         else _("Your proposal has been sent back to the author."),
     )
     return redirect("review:queue")
+
+
+@require_POST
+def answer_draft_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    """Autosave of the answer form (htmx, on change)."""
+    referral = _case(request, referral_id)
+    try:
+        services.save_answer_draft(
+            referral=referral, data=request.POST.dict(), by=Actor.from_request(request)
+        )
+    except ValidationError:
+        return render(request, "referrals/includes/saved.html", {"errors": True}, status=409)
+    return render(request, "referrals/includes/saved.html")

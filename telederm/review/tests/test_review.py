@@ -224,3 +224,32 @@ def test_take_next_takes_the_most_urgent_unassigned(world: World) -> None:
     taken = services.take_next(by=Actor(user=world.derm_x))
     assert taken is not None
     assert taken.pk == urgent.pk
+
+
+def test_answer_draft_autosaves_and_comes_back(client: Client, world: World) -> None:
+    referral = send(world)
+    services.take_case(referral=referral, by=Actor(user=world.derm_x))
+    login(client, world.derm_x)
+    response = client.post(
+        reverse("review:answer_draft", args=[referral.public_id]),
+        {"diagnosis": "dermatofibroma", "text_to_gp": "Halvfärdigt svar"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    page = client.get(reverse("review:case", args=[referral.public_id])).content.decode()
+    assert "Halvfärdigt svar" in page
+    answer(world, referral)
+    from telederm.review.models import AnswerDraft
+
+    assert not AnswerDraft.objects.exists()  # sending clears the draft
+
+
+def test_only_the_assignee_saves_an_answer_draft(client: Client, world: World) -> None:
+    colleague = member(world.unit_x, Role.DERMATOLOGIST)
+    referral = send(world)
+    services.take_case(referral=referral, by=Actor(user=world.derm_x))
+    login(client, colleague)
+    response = client.post(
+        reverse("review:answer_draft", args=[referral.public_id]), {"text_to_gp": "x"}
+    )
+    assert response.status_code == 409
