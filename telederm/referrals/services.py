@@ -7,6 +7,7 @@ transaction together with its audit event, and queues side effects on commit.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,7 @@ from telederm.referrals.models import (
     ReferralLesion,
     ReferralStatus,
 )
+from telederm.referrals.tasks import notify_new_referral_task
 
 DEADLINE_DAYS = 7
 HISTORY_FIELDS = (
@@ -289,6 +291,7 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
         locked.deadline = timezone.localdate(now) + timedelta(days=DEADLINE_DAYS)
         locked.save()
         _audit(Action.REFERRAL_SENT, locked, by)
+        transaction.on_commit(partial(notify_new_referral_task.enqueue, locked.pk))
     return locked
 
 

@@ -187,3 +187,27 @@ def test_lesion_of_another_patient_is_refused(world: World) -> None:
             existing=lesion,
             by=Actor(user=world.gp_a),
         )
+
+
+def test_suspected_melanoma_alerts_the_review_unit_at_once(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    referral = complete(world)
+    services.update_history(
+        referral=referral, data={"suspicion": "melanoma"}, by=Actor(user=world.gp_a)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_referral(referral=referral, by=Actor(user=world.gp_a))
+    assert [m.to for m in mail.outbox] == [[world.derm_x.email]]
+    assert "1912" not in str(mail.outbox[0].body)
+
+
+def test_ordinary_referral_sends_no_email(world: World, django_capture_on_commit_callbacks) -> None:
+    from django.core import mail
+
+    referral = complete(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_referral(referral=referral, by=Actor(user=world.gp_a))
+    assert mail.outbox == []

@@ -164,16 +164,31 @@ TRANSITIONS = [
     ("answered", "release", False),
     ("answered", "answer", True),  # same author: idempotent
     ("answered", "withdraw", False),
+    ("complement", "take", False),
+    ("complement", "release", False),
+    ("complement", "answer", False),
+    ("complement", "withdraw", False),
+    ("second_reading", "take", False),
+    ("second_reading", "release", False),
+    ("second_reading", "answer", True),  # same author: idempotent
+    ("second_reading", "withdraw", False),
 ]
 
 
 @pytest.mark.parametrize(("state", "action", "allowed"), TRANSITIONS)
 def test_state_machine(world: World, state: str, action: str, allowed: bool) -> None:
+    if state == "second_reading":
+        world.unit_x.second_reading = "all"
+        world.unit_x.save()
     referral = send(world)
-    if state in ("in_review", "answered"):
+    if state in ("in_review", "answered", "complement", "second_reading"):
         services.take_case(referral=referral, by=Actor(user=world.derm_x))
-    if state == "answered":
+    if state in ("answered", "second_reading"):
         answer(world, referral)
+    if state == "complement":
+        from telederm.review.casework import request_complement
+
+        request_complement(referral=referral, question="Storlek?", by=Actor(user=world.derm_x))
     referral.refresh_from_db()
     assert referral.status == state
     run = {
