@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "telederm.images",
     "telederm.review",
     "telederm.messaging",
+    "telederm.integrations",
     "telederm.web",
 ]
 
@@ -220,6 +221,13 @@ TELEDERM_QUALITY_THRESHOLDS: dict[str, float] = {}
 # Uploads larger than this are refused before they are read (a little above the image limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Image archive (DICOMweb STOW-RS); unset URL = export off ------------------------------
+TELEDERM_DICOM_URL = env_optional("TELEDERM_DICOM_URL")
+TELEDERM_DICOM_USERNAME = env_optional("TELEDERM_DICOM_USERNAME")
+TELEDERM_DICOM_PASSWORD = env_optional("TELEDERM_DICOM_PASSWORD")
+TELEDERM_DICOM_TIMEOUT = env_int("TELEDERM_DICOM_TIMEOUT", 30, minimum=1)
+TELEDERM_EXPORT_MAX_ATTEMPTS = env_int("TELEDERM_EXPORT_MAX_ATTEMPTS", 10, minimum=1)
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("TELEDERM_EMAIL_BACKEND", "telederm.lib.mail.ConsoleFileEmailBackend")

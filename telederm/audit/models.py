@@ -67,6 +67,7 @@ class Action(models.TextChoices):
     CASE_MOVED = "review.moved", _("Case moved to another review unit")
     DEADLINE_FLAGGED = "review.deadline_flagged", _("Deadline warning sent")
     ANSWER_AMENDED = "review.answer_amended", _("Answer amended")
+    EXPORT_RETRIED = "integration.export_retried", _("Export to an outside system retried")
     SECOND_READING_REQUESTED = "review.second_reading_requested", _("Answer sent to second reading")
     SECOND_READING_AGREED = "review.second_reading_agreed", _("Second reader agreed")
     SECOND_READING_CHANGES = "review.second_reading_changes", _("Second reader proposed changes")

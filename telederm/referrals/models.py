@@ -285,6 +285,30 @@ class ReferralConsultant(models.Model):
         return f"{self.user_id} on {self.referral_id}"
 
 
+class ReferralEvent(models.Model):
+    """A milestone of a referral that outside systems must hear about (archive, EHR).
+
+    Written by the core services in the same transaction as the change itself, so that the
+    integrations (which the core never imports) can deliver it later without losing any.
+    """
+
+    class Kind(models.TextChoices):
+        SENT = "sent", _("Referral sent")
+        ANSWERED = "answered", _("Answer sent")
+        AMENDED = "amended", _("Answer amended")
+        IMAGES_ADDED = "images_added", _("Photos added")
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.referral_id}"
+
+
 class ReferralCounter(models.Model):
     """The last number given per year, locked while the next one is taken."""
 

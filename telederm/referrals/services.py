@@ -29,6 +29,7 @@ from telederm.referrals.models import (
     Patient,
     Referral,
     ReferralCounter,
+    ReferralEvent,
     ReferralLesion,
     ReferralStatus,
 )
@@ -291,6 +292,7 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
         locked.deadline = timezone.localdate(now) + timedelta(days=DEADLINE_DAYS)
         locked.save()
         _audit(Action.REFERRAL_SENT, locked, by)
+        ReferralEvent.objects.create(referral=locked, kind=ReferralEvent.Kind.SENT)
         transaction.on_commit(partial(notify_new_referral_task.enqueue, locked.pk))
     return locked
 

@@ -13,7 +13,7 @@ from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor
 from telederm.referrals import access
-from telederm.referrals.models import ComplementRequest, Referral, ReferralStatus
+from telederm.referrals.models import ComplementRequest, Referral, ReferralEvent, ReferralStatus
 from telederm.review.models import Amendment, Answer
 from telederm.review.services import _audit, _clinic_gps, _lock, _notify, _user
 
@@ -57,6 +57,8 @@ def reply_complement(*, referral: Referral, reply: str, by: Actor) -> Complement
         locked.status = ReferralStatus.IN_REVIEW
         locked.save(update_fields=["status", "updated_at"])
         _audit(AuditAction.COMPLEMENT_REPLIED, locked, by, Role.GP, photos_added=added)
+        if added:
+            ReferralEvent.objects.create(referral=locked, kind=ReferralEvent.Kind.IMAGES_ADDED)
         if locked.assigned_to is not None:
             _notify([locked.assigned_to], "review/email/complement_replied.txt")
     return complement
@@ -141,5 +143,6 @@ def amend_answer(*, referral: Referral, text: str, reason: str, by: Actor) -> Am
         _audit(
             AuditAction.ANSWER_AMENDED, locked, by, Role.DERMATOLOGIST, reason=reason.strip()[:500]
         )
+        ReferralEvent.objects.create(referral=locked, kind=ReferralEvent.Kind.AMENDED)
         _notify(_clinic_gps(locked), "review/email/answer_amended.txt")
     return amendment

@@ -22,7 +22,7 @@ from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor, record
 from telederm.referrals import access
-from telederm.referrals.models import Referral, ReferralStatus, Suspicion
+from telederm.referrals.models import Referral, ReferralEvent, ReferralStatus, Suspicion
 from telederm.review.models import ICD10, MALIGNANT, Action, Answer, AnswerDraft
 
 
@@ -225,6 +225,7 @@ def _release_answer(referral: Referral, answer: Answer, by: Actor, **detail: obj
     referral.answered_at = now
     referral.save(update_fields=["status", "answered_at", "updated_at"])
     _audit(AuditAction.ANSWER_SENT, referral, by, Role.DERMATOLOGIST, **detail)
+    ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.ANSWERED)
     _notify_clinic(referral)
 
 

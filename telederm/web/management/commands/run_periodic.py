@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from telederm.integrations.tasks import export_due_task
 from telederm.review.tasks import flag_deadlines_task
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
             flag_deadlines_task.enqueue()
+            export_due_task.enqueue()
             if options["once"]:
                 return
             time.sleep(max(10, options["interval"]))
