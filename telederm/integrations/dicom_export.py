@@ -3,7 +3,10 @@ mapping) → STOW-RS (thin client). Called by the outbox for each due job."""
 
 from __future__ import annotations
 
+from typing import Literal, cast
+
 from django.conf import settings
+from pydicom import Dataset
 
 from telederm.images.models import ImageKind, LesionImage
 from telederm.integrations.dicom.client import ArchiveClient
@@ -11,6 +14,8 @@ from telederm.integrations.dicom.mapping import ImageFacts, StudyFacts, image_da
 from telederm.integrations.models import ExportJob
 from telederm.referrals.bodysites import get_site
 from telederm.referrals.models import Referral
+
+Laterality = Literal["R", "L", "B", "U"]
 
 
 def study_facts(referral: Referral) -> StudyFacts:
@@ -48,7 +53,7 @@ def image_facts(image: LesionImage, *, instance_number: int, lesion_number: int)
         device_model=image.device_model,
         body_site_code=site.snomed_code,
         body_site_meaning=str(site.snomed_display or site.label),
-        laterality=lesion.laterality,
+        laterality=cast(Laterality, lesion.laterality),
         mime_type=image.mime_type,
         sha256=image.sha256,
         instance_number=instance_number,
@@ -56,9 +61,9 @@ def image_facts(image: LesionImage, *, instance_number: int, lesion_number: int)
     )
 
 
-def datasets_for(referral: Referral) -> list[object]:
+def datasets_for(referral: Referral) -> list[Dataset]:
     study = study_facts(referral)
-    result = []
+    result: list[Dataset] = []
     number = 0
     for lesion_number, link in enumerate(
         referral.lesion_links.select_related("lesion").order_by("position", "pk"), start=1
@@ -83,7 +88,7 @@ def send(job: ExportJob) -> None:
         pk=job.event.referral_id
     )
     client = ArchiveClient(
-        settings.TELEDERM_DICOM_URL,
+        settings.TELEDERM_DICOM_URL or "",
         username=settings.TELEDERM_DICOM_USERNAME,
         password=settings.TELEDERM_DICOM_PASSWORD,
         timeout=settings.TELEDERM_DICOM_TIMEOUT,

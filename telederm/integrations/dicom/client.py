@@ -44,7 +44,9 @@ class ArchiveClient:
             self.url,
             session=session,
             timeout=(min(timeout, 5.0), timeout),
-            chunk_size=1 << 30,  # one request body: no chunked transfer encoding
+            # Bodies up to 16 MiB go in one piece; larger ones (several photos, an uncompressed
+            # PNG export) use chunked transfer encoding, which Orthanc accepts.
+            chunk_size=16 << 20,
         )
         self._client.set_http_retry_params(retry=False)
 

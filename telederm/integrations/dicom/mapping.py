@@ -69,15 +69,9 @@ _SERIES_DESCRIPTION = {
     "overview": "Overview photos",
     "documents": "Referral and answer",
 }
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
+_T = Image.Transpose
+_TRANSPOSE = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM, 5: _T.TRANSPOSE}
+_TRANSPOSE |= {6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}
 
 
 @dataclass(frozen=True)
@@ -139,6 +133,8 @@ def image_dataset(*, image_bytes: bytes, image: ImageFacts, study: StudyFacts) -
     """The DICOM instance of one photo (raises ``ValueError`` for bytes that do not match)."""
     if image.kind not in _SOP_CLASS:
         raise ValueError(f"unknown image kind {image.kind!r}")
+    if image.laterality not in ("R", "L", "B", "U"):
+        raise ValueError(f"laterality must be R, L, B or U, not {image.laterality!r}")
     if hashlib.sha256(image_bytes).hexdigest() != image.sha256:
         raise ValueError(f"image {image.public_id}: bytes do not match the stored SHA-256")
     pixels = _pixels(image_bytes, image.mime_type, image.orientation)
@@ -170,9 +166,11 @@ def image_dataset(*, image_bytes: bytes, image: ImageFacts, study: StudyFacts) -
     ds.ImageLaterality = image.laterality
     ds.AnatomicRegionSequence = Sequence()
     if image.body_site_code:
-        ds.AnatomicRegionSequence.append(
-            _code(image.body_site_code, "SCT", image.body_site_meaning)
-        )
+        region = Dataset()
+        region.CodeValue = image.body_site_code
+        region.CodingSchemeDesignator = "SCT"
+        region.CodeMeaning = image.body_site_meaning[:64]
+        ds.AnatomicRegionSequence.append(region)
     ds.BurnedInAnnotation = "NO"
     ds.RecognizableVisualFeatures = "YES" if image.kind == "overview" else "NO"
     _set_pixels(ds, pixels)
@@ -203,12 +201,15 @@ class _Pixels:
     photometric: str
     lossy: bool
     derivation: str  # "" when the stored bytes are used unchanged
+    icc: bytes | None  # the photo's ICC profile, also written as (0028,2000) ICC Profile
 
 
 def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
     if mime_type == "image/jpeg":
         sof = _jpeg_frame(data)
         if orientation == 1 and sof.baseline_compatible:
+            with Image.open(io.BytesIO(data)) as im:
+                icc = im.info.get("icc_profile")
             return _Pixels(
                 transfer_syntax=JPEGBaseline8Bit,
                 data=data,
@@ -218,11 +219,12 @@ def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
                 photometric="MONOCHROME2" if sof.components == 1 else "YBR_FULL_422",
                 lossy=True,
                 derivation="",
+                icc=icc,
             )
         return _reencode(data, orientation)
     if mime_type == "image/png":
         with Image.open(io.BytesIO(data)) as im:
-            rgb = _upright(im.convert("RGB"), orientation)
+            rgb, icc = _upright(im.convert("RGB"), orientation), im.info.get("icc_profile")
         return _Pixels(
             transfer_syntax=ExplicitVRLittleEndian,
             data=rgb.tobytes(),
@@ -231,18 +233,17 @@ def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
             samples=3,
             photometric="RGB",
             lossy=False,
-            derivation=(
-                "Decoded from PNG" + (f", EXIF orientation {orientation} applied" * (orientation != 1))
-            ),
+            derivation=f"PNG orientation {orientation} applied" if orientation != 1 else "",
+            icc=icc,
         )
     raise ValueError(f"cannot export {mime_type!r} to DICOM")
 
 
 def _reencode(data: bytes, orientation: int) -> _Pixels:
     with Image.open(io.BytesIO(data)) as im:
-        rgb = _upright(im.convert("RGB"), orientation)
+        rgb, icc = _upright(im.convert("RGB"), orientation), im.info.get("icc_profile")
     out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=REENCODE_QUALITY, subsampling=1)  # 1 = 4:2:2
+    rgb.save(out, "JPEG", quality=REENCODE_QUALITY, subsampling=1, icc_profile=icc)  # 4:2:2
     why = f"EXIF orientation {orientation} applied" if orientation != 1 else "not baseline"
     return _Pixels(
         transfer_syntax=JPEGBaseline8Bit,
@@ -253,6 +254,7 @@ def _reencode(data: bytes, orientation: int) -> _Pixels:
         photometric="YBR_FULL_422",
         lossy=True,
         derivation=f"Lossy JPEG re-encoded by Pillow at quality {REENCODE_QUALITY} ({why})",
+        icc=icc,
     )
 
 
@@ -281,6 +283,8 @@ def _set_pixels(ds: Dataset, px: _Pixels) -> None:
         ds.LossyImageCompression = "00"
     if px.derivation:
         ds.DerivationDescription = px.derivation
+    if px.icc:
+        ds.ICCProfile = px.icc
     if px.transfer_syntax == JPEGBaseline8Bit:
         ds.PixelData = encapsulate([px.data])
         ds["PixelData"].VR = "OB"
@@ -330,9 +334,7 @@ def _jpeg_frame(data: bytes) -> _JpegFrame:
             adobe = body[11]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             precision, height, width, count = struct.unpack(">BHHB", body[:6])
-            sampling = tuple(
-                (body[7 + 3 * i] >> 4, body[7 + 3 * i] & 0x0F) for i in range(count)
-            )
+            sampling = tuple((body[7 + 3 * i] >> 4, body[7 + 3 * i] & 0x0F) for i in range(count))
             return _JpegFrame(marker, precision, height, width, count, sampling, adobe)
         pos += 2 + length
     raise ValueError("JPEG without a frame header")
@@ -393,7 +395,7 @@ def _base(study: StudyFacts, *, sop_class: UID, sop_uid: UID) -> Dataset:
     ds.SOPInstanceUID = sop_uid
     ds.TimezoneOffsetFromUTC = _offset(study.study_datetime)
     # Patient
-    ds.PatientName = study.patient_name or study.accession_number
+    ds.PatientName = (study.patient_name or study.accession_number)[:64]  # PN: 64 characters
     ds.PatientID = study.patient_id
     ds.IssuerOfPatientID = study.patient_id_issuer
     qualifiers = Dataset()
@@ -405,21 +407,13 @@ def _base(study: StudyFacts, *, sop_class: UID, sop_uid: UID) -> Dataset:
     # General Study
     ds.StudyInstanceUID = study_uid(study.referral_public_id)
     ds.StudyDate, ds.StudyTime = _da_tm(study.study_datetime)
-    ds.ReferringPhysicianName = study.referring_physician
+    ds.ReferringPhysicianName = study.referring_physician[:64]
     ds.StudyID = study.accession_number[:16]
     ds.AccessionNumber = study.accession_number[:16]
     ds.StudyDescription = study.study_description[:64]
     ds.InstitutionName = study.institution_name[:64]
     ds.InstitutionalDepartmentName = study.clinic_name[:64]
     return ds
-
-
-def _code(value: str, scheme: str, meaning: str) -> Dataset:
-    item = Dataset()
-    item.CodeValue = value
-    item.CodingSchemeDesignator = scheme
-    item.CodeMeaning = meaning[:64]
-    return item
 
 
 def _local(moment: datetime) -> datetime:
