@@ -5,6 +5,7 @@ original and its derivatives once, with the audit event, in one transaction.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from telederm.audit.services import Actor, record
 from telederm.images.models import ImageKind, LesionImage
 from telederm.images.processing import ImageRejected, IngestResult, Limits, Thresholds, ingest
 from telederm.referrals import access
+from telederm.referrals.audit import audit_referral
 from telederm.referrals.models import Referral, ReferralLesion, ReferralStatus
 
 logger = logging.getLogger(__name__)
@@ -34,17 +36,8 @@ def thresholds() -> Thresholds:
     return Thresholds(**settings.TELEDERM_QUALITY_THRESHOLDS)
 
 
-def _audit(action: Action, referral: Referral, by: Actor, **detail: object) -> None:
-    record(
-        action,
-        by=by,
-        role="gp",
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail=detail,
-    )
+def _audit(event: Action, referral: Referral, by: Actor, /, **detail: Any) -> None:
+    audit_referral(event, referral, by=by, **detail)
 
 
 def _check_editable(link: ReferralLesion, by: Actor) -> Referral:

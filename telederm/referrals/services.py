@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from telederm.accounts.models import Organisation, OrganisationKind, User
 from telederm.audit.models import Action
-from telederm.audit.services import Actor, record
+from telederm.audit.services import Actor
 from telederm.lib.patient_ids import parse_patient_id
 from telederm.referrals import access
+from telederm.referrals.audit import audit_referral
 from telederm.referrals.bodysites import is_valid_site
 from telederm.referrals.models import (
     SUBMITTED_STATES,
@@ -60,17 +61,8 @@ def _user(by: Actor) -> User:
     return by.user
 
 
-def _audit(action: Action, referral: Referral, by: Actor, **detail: Any) -> None:
-    record(
-        action,
-        by=by,
-        role="gp",
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail=detail,
-    )
+def _audit(event: Action, referral: Referral, by: Actor, /, **detail: Any) -> None:
+    audit_referral(event, referral, by=by, **detail)
 
 
 def _lock_draft(referral: Referral, by: Actor) -> Referral:

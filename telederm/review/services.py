@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from telederm.accounts.models import Membership, Organisation, Role, User
 from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action as AuditAction
-from telederm.audit.services import Actor, record
+from telederm.audit.services import Actor
 from telederm.referrals import access
+from telederm.referrals.audit import audit_referral
 from telederm.referrals.models import Referral, ReferralEvent, ReferralStatus, Suspicion
 from telederm.review.models import ICD10, MALIGNANT, Action, Answer, AnswerDraft
 
@@ -32,17 +33,10 @@ def _user(by: Actor) -> User:
     return by.user
 
 
-def _audit(event: AuditAction, referral: Referral, by: Actor, role: str, **detail: object) -> None:
-    record(
-        event,
-        by=by,
-        role=role,
-        organisation=referral.review_unit if role != Role.GP else referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail=detail,
-    )
+def _audit(
+    event: AuditAction, referral: Referral, by: Actor, role: str, /, **detail: object
+) -> None:
+    audit_referral(event, referral, by=by, role=role, **detail)
 
 
 def _lock(referral: Referral) -> Referral:
