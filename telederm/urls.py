@@ -7,4 +7,5 @@ urlpatterns = [
     path("referrals/", include("telederm.referrals.urls")),
     path("review/", include("telederm.review.urls")),
     path("messages/", include("telederm.messaging.urls")),
+    path("region/exports/", include("telederm.integrations.urls")),
 ]

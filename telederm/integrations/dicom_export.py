@@ -3,6 +3,7 @@ mapping) → STOW-RS (thin client). Called by the outbox for each due job."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal, cast
 
 from django.conf import settings
@@ -10,10 +11,17 @@ from pydicom import Dataset
 
 from telederm.images.models import ImageKind, LesionImage
 from telederm.integrations.dicom.client import ArchiveClient
-from telederm.integrations.dicom.mapping import ImageFacts, StudyFacts, image_dataset
+from telederm.integrations.dicom.mapping import (
+    ImageFacts,
+    StudyFacts,
+    image_dataset,
+    report_pdf_dataset,
+)
+from telederm.integrations.documents import answer_pdf, referral_pdf
 from telederm.integrations.models import ExportJob
 from telederm.referrals.bodysites import get_site
-from telederm.referrals.models import Referral
+from telederm.referrals.models import Referral, ReferralEvent
+from telederm.review.models import Answer
 
 Laterality = Literal["R", "L", "B", "U"]
 
@@ -82,9 +90,47 @@ def datasets_for(referral: Referral) -> list[Dataset]:
     return result
 
 
+def document_datasets(referral: Referral, study: StudyFacts) -> list[Dataset]:
+    """The referral and, once sent, the answer (a new instance per amendment: the archive keeps
+    every version; the latest has the highest instance number)."""
+    result = [
+        report_pdf_dataset(
+            pdf_bytes=referral_pdf(referral),
+            study=study,
+            title=f"Remiss teledermatoskopi {referral.number}",
+            document_uid_seed=uuid.uuid5(referral.public_id, "document:referral"),
+            instance_number=1,
+            content_datetime=referral.sent_at,
+        )
+    ]
+    answer = (
+        Answer.objects.select_related("author", "second_reader")
+        .filter(referral=referral, sent_at__isnull=False)
+        .first()
+    )
+    if answer is not None:
+        version = answer.amendments.count()
+        latest = answer.amendments.order_by("-created_at", "-pk").first()
+        result.append(
+            report_pdf_dataset(
+                pdf_bytes=answer_pdf(answer),
+                study=study,
+                title=f"Svar teledermatoskopi {referral.number}",
+                document_uid_seed=uuid.uuid5(referral.public_id, f"document:answer:{version}"),
+                instance_number=2 + version,
+                content_datetime=latest.created_at if latest else answer.sent_at,
+            )
+        )
+    return result
+
+
 def send(job: ExportJob) -> None:
-    """Deliver every current photo of the job's referral (stable UIDs make repeats harmless)."""
-    referral = Referral.objects.select_related("patient", "clinic", "author").get(
+    """Deliver the referral's current photos and documents.
+
+    Stable UIDs make repeats harmless: an archive that already holds an instance keeps it, so
+    a job retried after a crash or an outage never duplicates anything.
+    """
+    referral = Referral.objects.select_related("patient", "clinic", "author", "review_unit").get(
         pk=job.event.referral_id
     )
     client = ArchiveClient(
@@ -93,4 +139,7 @@ def send(job: ExportJob) -> None:
         password=settings.TELEDERM_DICOM_PASSWORD,
         timeout=settings.TELEDERM_DICOM_TIMEOUT,
     )
-    client.store(datasets_for(referral))
+    datasets = datasets_for(referral)
+    if job.event.kind != ReferralEvent.Kind.IMAGES_ADDED:
+        datasets += document_datasets(referral, study_facts(referral))
+    client.store(datasets)

@@ -31,6 +31,8 @@ from telederm.accounts.services.onboarding import ClinicData, submit_application
 from telederm.accounts.services.users import PersonData
 from telederm.accounts.tests.factories import RegionFactory, member
 from telederm.audit.services import Actor
+from telederm.integrations.models import ExportJob
+from telederm.referrals.models import Referral, ReferralEvent
 from telederm.testing import World, login
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +46,7 @@ LOGIN = "login"  # expected: redirect to the login page, with ?next= pointing ba
 # listed in one of the two sets (test_every_url_pattern_is_in_the_matrix), so that a new app is
 # noticed. The referral and image views (under /referrals/) need a matrix of their own; until
 # then only the anonymous check (which walks every pattern) covers them.
-MATRIX_NAMESPACES = {"accounts", "web", "audit"}
+MATRIX_NAMESPACES = {"accounts", "web", "audit", "integrations"}
 # Referrals and review have their own outsider tests next to them
 # (referrals/tests/test_referral_views.py, review/tests/test_review.py, messaging/tests).
 NOT_IN_THIS_MATRIX = {"referrals", "review", "messaging"}
@@ -137,6 +139,9 @@ MATRIX: list[Case] = [
     Case("accounts:applications", expect=region_only()),
     Case("accounts:application", ("application",), expect=region_only()),
     Case("audit:search", expect=region_only()),
+    Case("integrations:exports", expect=region_only()),
+    Case("integrations:retry", ("export_job",), method="post", expect=region_only(302)),
+    Case("integrations:retry_all", method="post", expect=region_only(302)),
 ]
 
 POST_ONLY = {case.name for case in MATRIX if case.method == "post"} - {"web:set_language"}
@@ -166,6 +171,7 @@ def extras(world: World) -> dict[str, Any]:
     )
     return {
         "application": application.public_id,
+        "export_job": _failed_export(world).pk,
         "activation_token": _token(
             issue_link(user=world.gp_b, purpose=OneTimeLink.Purpose.ACTIVATION)
         ),
@@ -173,6 +179,15 @@ def extras(world: World) -> dict[str, Any]:
             issue_link(user=world.gp_b, purpose=OneTimeLink.Purpose.PASSWORD_RESET)
         ),
     }
+
+
+def _failed_export(world: World) -> ExportJob:
+    """A failed archive export of a (draft) referral from clinic A: enough for the access rule."""
+    referral = Referral.objects.create(clinic=world.clinic_a, author=world.gp_a)
+    event = ReferralEvent.objects.create(referral=referral, kind=ReferralEvent.Kind.SENT)
+    return ExportJob.objects.create(
+        event=event, target=ExportJob.Target.DICOM, status=ExportJob.Status.FAILED, attempts=8
+    )
 
 
 def _url(world: World, extras: dict[str, Any], case: Case) -> str:
@@ -282,10 +297,12 @@ def test_every_view_except_the_public_ones_sends_anonymous_visitors_to_login(
 
 
 @pytest.mark.parametrize("name", sorted(POST_ONLY))
-def test_post_only_views_refuse_get(client: Client, world: World, name: str) -> None:
+def test_post_only_views_refuse_get(
+    client: Client, world: World, extras: dict[str, Any], name: str
+) -> None:
     case = next(case for case in MATRIX if case.name == name)
     login(client, world.region_admin)
-    assert client.get(_url(world, {}, case)).status_code == 405
+    assert client.get(_url(world, extras, case)).status_code == 405
 
 
 @pytest.mark.parametrize(
