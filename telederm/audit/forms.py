@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from telederm.audit.models import Action
+from telederm.lib.patient_ids import parse_patient_id
 
 
 class AuditSearchForm(forms.Form):
@@ -20,3 +21,15 @@ class AuditSearchForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     failures_only = forms.BooleanField(label=_("Only failed attempts"), required=False)
+    flagged_only = forms.BooleanField(
+        label=_("Only reads by someone with no role on the referral"), required=False
+    )
+
+
+class PatientExtractForm(forms.Form):
+    personal_number = forms.CharField(
+        label=_("Personnummer or samordningsnummer"), max_length=13, strip=True
+    )
+
+    def clean_personal_number(self) -> str:
+        return parse_patient_id(self.cleaned_data["personal_number"]).number

@@ -41,6 +41,8 @@ class Action(models.TextChoices):
     ORGANISATION_CREATED = "organisation.created", _("Organisation created")
     ORGANISATION_CHANGED = "organisation.changed", _("Organisation changed")
     AUDIT_SEARCHED = "audit.searched", _("Audit log searched")
+    AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
+    PATIENT_LOG_EXTRACTED = "audit.patient_extract", _("Patient log extract made")
     REFERRAL_CREATED = "referral.created", _("Referral draft created")
     REFERRAL_CHANGED = "referral.changed", _("Referral changed")
     REFERRAL_PATIENT_SET = "referral.patient_set", _("Patient chosen for referral")
@@ -73,6 +75,10 @@ class Action(models.TextChoices):
     SECOND_READING_CHANGES = "review.second_reading_changes", _("Second reader proposed changes")
     THREAD_READ = "message.thread_read", _("Messages read")
     CONSULTANT_INVITED = "review.consultant_invited", _("Colleague asked to consult")
+    FHIR_READ = "fhir.read", _("Read through the FHIR API")
+    FHIR_WRITE = "fhir.write", _("Written through the FHIR API")
+    FHIR_DENIED = "fhir.denied", _("FHIR API call refused")
+    API_CLIENT_CREATED = "fhir.client_created", _("API client created")
 
 
 class AuditEvent(models.Model):

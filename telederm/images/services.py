@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telederm.audit.models import Action
-from telederm.audit.services import Actor, record
+from telederm.audit.services import Actor
 from telederm.images.models import ImageKind, LesionImage
 from telederm.images.processing import ImageRejected, IngestResult, Limits, Thresholds, ingest
 from telederm.referrals import access
@@ -164,12 +164,11 @@ def remove_image(*, image: LesionImage, by: Actor) -> None:
 
 
 def record_image_view(*, image: LesionImage, referral: Referral, variant: str, by: Actor) -> None:
-    record(
+    audit_referral(
         Action.IMAGE_VIEWED,
+        referral,
         by=by,
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"image": str(image.public_id), "variant": variant},
+        role=None,
+        image=str(image.public_id),
+        variant=variant,
     )

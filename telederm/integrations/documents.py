@@ -6,67 +6,25 @@ referral gives the same bytes (fixed creation date), so a repeated export stores
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 
+from telederm.lib.pdf import Document
 from telederm.referrals.bodysites import get_site
 from telederm.referrals.forms import HistoryForm
 from telederm.referrals.models import Laterality, Referral
 from telederm.review.forms import AnswerForm
 from telederm.review.models import Answer
 
-_REPLACEMENTS = {"–": "-", "—": "-", "…": "...", "’": "'", "“": '"', "”": '"', "≥": ">="}
-
-
-def _latin1(text: str) -> str:
-    """The PDF core fonts cover Latin-1 (all Swedish letters); anything else degrades visibly."""
-    for old, new in _REPLACEMENTS.items():
-        text = text.replace(old, new)
-    return text.encode("latin-1", errors="replace").decode("latin-1")
-
 
 def _when(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-
-
-class _Document:
-    def __init__(self, title: str, created: datetime) -> None:
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_creation_date(created)
-        self.pdf.set_title(_latin1(title))
-        self.pdf.set_creator("Telederm")
-        self.pdf.set_auto_page_break(auto=True, margin=15)
-        self.pdf.add_page()
-        self.pdf.set_font("Helvetica", "B", 16)
-        self.pdf.multi_cell(0, 9, _latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.pdf.ln(2)
-
-    def heading(self, text: str) -> None:
-        self.pdf.ln(3)
-        self.pdf.set_font("Helvetica", "B", 12)
-        self.pdf.multi_cell(0, 7, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    def rows(self, pairs: Iterable[tuple[str, str]]) -> None:
-        for label, value in pairs:
-            if not value:
-                continue
-            self.pdf.set_font("Helvetica", "B", 10)
-            self.pdf.multi_cell(0, 5, _latin1(label), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.pdf.set_font("Helvetica", "", 10)
-            self.pdf.multi_cell(0, 5, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.pdf.ln(1)
-
-    def output(self) -> bytes:
-        return bytes(self.pdf.output())
 
 
 def _patient_rows(referral: Referral) -> list[tuple[str, str]]:
@@ -99,7 +57,7 @@ def _history_rows(referral: Referral) -> list[tuple[str, str]]:
 def referral_pdf(referral: Referral) -> bytes:
     """The referral as the GP sent it: patient, history and lesions."""
     with override("sv"):
-        doc = _Document(
+        doc = Document(
             _("Teledermoscopy referral %(number)s") % {"number": referral.number or ""},
             referral.sent_at or referral.created_at,
         )
@@ -136,7 +94,7 @@ def answer_pdf(answer: Answer) -> bytes:
     referral = answer.referral
     labels = AnswerForm.Meta.labels
     with override("sv"):
-        doc = _Document(
+        doc = Document(
             _("Answer to teledermoscopy referral %(number)s") % {"number": referral.number or ""},
             answer.sent_at or referral.created_at,
         )

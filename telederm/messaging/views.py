@@ -15,12 +15,13 @@ from django.views.decorators.http import require_POST
 from telederm.accounts.access import me
 from telederm.accounts.models import User
 from telederm.audit.models import Action
-from telederm.audit.services import Actor, record
+from telederm.audit.services import Actor
 from telederm.lib.forms import add_validation_error
 from telederm.messaging import services
 from telederm.messaging.forms import MessageForm
 from telederm.messaging.models import Channel, Message
 from telederm.referrals import access
+from telederm.referrals.audit import audit_referral
 from telederm.referrals.models import Referral
 
 
@@ -58,14 +59,8 @@ def thread_view(request: HttpRequest, referral_id: UUID, channel: str) -> HttpRe
             status = 422
     services.mark_read(referral=referral, channel=channel, user=me(request))
     # Reading the thread is reading patient data.
-    record(
-        Action.THREAD_READ,
-        by=Actor.from_request(request),
-        role=role,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"channel": channel},
+    audit_referral(
+        Action.THREAD_READ, referral, by=Actor.from_request(request), role=role, channel=channel
     )
     htmx = getattr(request, "htmx", False)
     return render(

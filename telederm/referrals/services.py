@@ -313,4 +313,4 @@ def withdraw_referral(*, referral: Referral, reason: str, by: Actor) -> Referral
 
 def record_view(*, referral: Referral, by: Actor) -> None:
     """Reading a referral is reading patient data: always logged."""
-    _audit(Action.REFERRAL_VIEWED, referral, by)
+    audit_referral(Action.REFERRAL_VIEWED, referral, by=by, role=None)

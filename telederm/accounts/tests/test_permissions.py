@@ -139,6 +139,8 @@ MATRIX: list[Case] = [
     Case("accounts:applications", expect=region_only()),
     Case("accounts:application", ("application",), expect=region_only()),
     Case("audit:search", expect=region_only()),
+    Case("audit:export", expect=region_only()),
+    Case("audit:patient_extract", expect=region_only()),
     Case("integrations:exports", expect=region_only()),
     Case("integrations:retry", ("export_job",), method="post", expect=region_only(302)),
     Case("integrations:retry_all", method="post", expect=region_only(302)),
