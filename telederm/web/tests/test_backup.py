@@ -86,7 +86,7 @@ def test_backup_restores_into_an_empty_instance(world: World, tmp_path: Path) ->
     assert "restored" in output
     found = json.loads(_manage(env, "shell", "-c", CHECK).strip().splitlines()[-1])
 
-    assert found["referrals"] == sorted(r.number for r in referrals)
+    assert found["referrals"] == sorted(str(r.number) for r in referrals)
     assert found["answers"] == [referrals[0].number]
     images = LesionImage.objects.all()
     assert len(images) == 4
