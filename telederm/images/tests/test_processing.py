@@ -272,6 +272,7 @@ _SEED = synthetic.dermoscopic_photo(size=(256, 240), seed=3)
 _VALID = {
     "jpeg": synthetic.encode_jpeg(_SEED, exif=synthetic.PhotoExif(orientation=8)),
     "png": encode(_SEED, "PNG"),
+    "heic": encode(_SEED, "HEIF", quality=60),
 }
 
 
