@@ -12,8 +12,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from telederm.images.tasks import remove_orphan_files_task
 from telederm.integrations.tasks import export_due_task
 from telederm.review.tasks import flag_deadlines_task
+
+
+SWEEP_EVERY_SECONDS = 3600  # orphan photo files: hourly is plenty
 
 
 class Command(BaseCommand):
@@ -24,9 +28,13 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Enqueue once and exit.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        last_sweep = 0.0
         while True:
             flag_deadlines_task.enqueue()
             export_due_task.enqueue()
+            if time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS:
+                remove_orphan_files_task.enqueue()
+                last_sweep = time.monotonic()
             if options["once"]:
                 return
             time.sleep(max(10, options["interval"]))

@@ -1,0 +1,19 @@
+"""Periodic housekeeping of stored photos (queued by ``manage.py run_periodic``)."""
+
+from __future__ import annotations
+
+import logging
+
+from django_tasks import task
+
+from telederm.images.cleanup import remove_orphan_files
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def remove_orphan_files_task() -> int:
+    removed = remove_orphan_files()
+    if removed:
+        logger.warning("removed %s photo files that no row pointed to", removed)
+    return removed
