@@ -41,7 +41,7 @@ run: install
 
 ## make test: the whole suite (SQLite unless DATABASE_URL is set)
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/telederm} $(VENV)/bin/pytest

@@ -46,7 +46,8 @@ def _child(runs: int) -> dict[str, Any]:
 
     derm = Membership.objects.filter(role=Role.DERMATOLOGIST).order_by("pk").first()
     gp = Membership.objects.filter(role=Role.GP).order_by("pk").first()
-    assert derm is not None and gp is not None, "run manage.py generate_history first"
+    if derm is None or gp is None:
+        sys.exit("no bench personas: run manage.py generate_history first")
     open_case = (
         Referral.objects.filter(review_unit=derm.organisation, status=ReferralStatus.SENT)
         .order_by("-sent_at")
@@ -99,9 +100,11 @@ def _measure(url: str, runs: int) -> dict[str, Any]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+        check=False,
+    )
+    if out.returncode:
+        sys.exit(f"measuring {url} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -117,7 +120,9 @@ def main() -> None:
     small, large = _measure(args.small, args.runs), _measure(args.large, args.runs)
     trivial_small = small["pages"]["trivial view (/healthz)"]["p50"]
     trivial_large = large["pages"]["trivial view (/healthz)"]["p50"]
-    print(f"referrals: small {small['referrals']:,}, large {large['referrals']:,}; runs {args.runs}")
+    print(
+        f"referrals: small {small['referrals']:,}, large {large['referrals']:,}; runs {args.runs}"
+    )
     header = (
         f"{'page':26} {'small p50':>9} {'p95':>7} {'large p50':>9} {'p95':>7} "
         f"{'large/small':>11} {'vs trivial':>10} {'queries':>8}"

@@ -16,6 +16,7 @@ from telederm.accounts.tests.factories import (
 )
 from telederm.audit.maintenance import set_audit_maintenance
 from telederm.testing import World
+from telederm.training.fixtures import give_tested_equipment
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,10 @@ def world(db: None) -> World:
     clinic_b = ClinicFactory.create(region=region, name="Vårdcentral B")
     unit_x = ReviewUnitFactory.create(region=region, name="Hudkliniken X")
     unit_y = ReviewUnitFactory.create(region=region, name="Hudkliniken Y")
+    # The clinics' equipment has passed its test, so the first-referral rule (a passed equipment
+    # test) holds for them as for any real clinic; training/tests cover clinics without one.
+    give_tested_equipment(clinic_a)
+    give_tested_equipment(clinic_b)
     return World(
         region=region,
         clinic_a=clinic_a,

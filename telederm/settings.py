@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "telederm.review",
     "telederm.messaging",
     "telederm.integrations",
+    "telederm.fhir",
+    "telederm.training",
+    "telederm.outcomes",
     "telederm.web",
 ]
 
@@ -221,6 +224,24 @@ TELEDERM_QUALITY_THRESHOLDS: dict[str, float] = {}
 # Uploads larger than this are refused before they are read (a little above the image limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Licence exam and equipment test (telederm/training; rules in docs/training.md) ----------
+TELEDERM_EXAM_QUESTIONS = env_int("TELEDERM_EXAM_QUESTIONS", 20, minimum=1)
+TELEDERM_EXAM_MINUTES = env_int("TELEDERM_EXAM_MINUTES", 30, minimum=0)  # 0 = no time limit
+TELEDERM_EXAM_PASS_PERCENT = env_int("TELEDERM_EXAM_PASS_PERCENT", 60, minimum=1)
+TELEDERM_EXAM_COOLDOWN_HOURS = env_int("TELEDERM_EXAM_COOLDOWN_HOURS", 24, minimum=0)
+TELEDERM_REQUIRE_EQUIPMENT_TEST = env_bool("TELEDERM_REQUIRE_EQUIPMENT_TEST", True)
+
+# --- Follow-up and statistics (telederm/outcomes; definitions in docs/outcomes.md) ----------
+TELEDERM_OUTCOME_REMINDER_WEEKS = env_int("TELEDERM_OUTCOME_REMINDER_WEEKS", 6, minimum=1)
+TELEDERM_FORECAST_WEEKS = env_int("TELEDERM_FORECAST_WEEKS", 4, minimum=1)
+
+# --- FHIR API ---------------------------------------------------------------------------------
+# A referral with its photos inline (base64) comes in one request; Django's own body limit above
+# is for forms and does not apply to the API, which reads the body itself up to this size.
+TELEDERM_FHIR_MAX_BODY_BYTES = env_int(
+    "TELEDERM_FHIR_MAX_BODY_BYTES", 150 * 1024 * 1024, minimum=1024 * 1024
+)
 
 # --- Image archive (DICOMweb STOW-RS); unset URL = export off ------------------------------
 TELEDERM_DICOM_URL = env_optional("TELEDERM_DICOM_URL")

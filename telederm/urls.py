@@ -8,4 +8,7 @@ urlpatterns = [
     path("review/", include("telederm.review.urls")),
     path("messages/", include("telederm.messaging.urls")),
     path("region/exports/", include("telederm.integrations.urls")),
+    path("fhir/", include("telederm.fhir.urls")),
+    path("training/", include("telederm.training.urls")),
+    path("outcomes/", include("telederm.outcomes.urls")),
 ]

@@ -79,6 +79,20 @@ class Action(models.TextChoices):
     FHIR_WRITE = "fhir.write", _("Written through the FHIR API")
     FHIR_DENIED = "fhir.denied", _("FHIR API call refused")
     API_CLIENT_CREATED = "fhir.client_created", _("API client created")
+    EXAM_STARTED = "training.exam_started", _("Licence exam started")
+    EXAM_SUBMITTED = "training.exam_submitted", _("Licence exam submitted")
+    EXAM_PASSED = "training.exam_passed", _("Licence exam passed")
+    EXAM_FAILED = "training.exam_failed", _("Licence exam failed")
+    QUESTION_CREATED = "training.question_created", _("Exam question created")
+    QUESTION_CHANGED = "training.question_changed", _("Exam question changed")
+    QUESTION_RETIRED = "training.question_retired", _("Exam question retired")
+    QUESTION_RESTORED = "training.question_restored", _("Exam question restored")
+    EQUIPMENT_REGISTERED = "training.equipment_registered", _("Equipment registered")
+    EQUIPMENT_CHANGED = "training.equipment_changed", _("Equipment changed")
+    EQUIPMENT_TESTED = "training.equipment_tested", _("Equipment test photo checked")
+    OUTCOME_REGISTERED = "outcome.registered", _("Follow-up registered")
+    OUTCOME_CHANGED = "outcome.changed", _("Follow-up changed")
+    OUTCOME_REMINDER_SENT = "outcome.reminder_sent", _("Follow-up reminder sent")
 
 
 class AuditEvent(models.Model):

@@ -6,7 +6,7 @@ commands and tasks audit the same way as views.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
@@ -17,14 +17,22 @@ from telederm.audit.models import Action, AuditEvent
 if TYPE_CHECKING:
     from telederm.accounts.models import Organisation, User
 
+# actor_role of events whose actor is a system client rather than a person.
+API_CLIENT_ROLE = "api_client"
+
 
 @dataclass(frozen=True)
 class Actor:
-    """Who performs an action, and from which address and browser."""
+    """Who performs an action, and from which address and browser.
+
+    ``api_client`` names the system client (FHIR API) through which the action came: alone for
+    the client's own reads, or together with ``user``, the person the client acts for.
+    """
 
     user: User | None
     ip: str | None = None
     user_agent: str = ""
+    api_client: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
@@ -42,7 +50,7 @@ class Actor:
         return cls(user=None, user_agent="system")
 
     def with_user(self, user: User) -> Actor:
-        return Actor(user=user, ip=self.ip, user_agent=self.user_agent)
+        return replace(self, user=user)
 
 
 def record(
@@ -63,13 +71,20 @@ def record(
     target_id = ""
     if target is not None:
         target_id = str(getattr(target, "public_id", None) or target.pk)
+    name = user.full_name if user else ""
+    if by.api_client:
+        # A system client stays visible in the log: as the actor itself, or next to the person
+        # it acts for (the person's id and HSA-ID stay in their own columns).
+        name = f"{name} via {by.api_client}" if name else by.api_client
+        role = role or API_CLIENT_ROLE
+        detail = {**(detail or {}), "api_client": by.api_client}
     return AuditEvent.objects.create(
         action=action,
         success=success,
         actor_id=user.pk if user else None,
         actor_email=user.email if user else email,
         actor_hsa_id=user.hsa_id if user else "",
-        actor_name=user.full_name if user else "",
+        actor_name=name[:201],
         actor_role=role,
         organisation_id=organisation.pk if organisation else None,
         organisation_hsa_id=(organisation.hsa_id or "") if organisation else "",

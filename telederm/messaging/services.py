@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +22,7 @@ from telederm.accounts.models import Membership, Role, User
 from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
+from telederm.lib.tasks import enqueue_with_transaction
 from telederm.messaging.models import Channel, Message, ThreadRead
 from telederm.referrals import access
 from telederm.referrals.models import Referral, ReferralConsultant
@@ -117,8 +117,8 @@ def _notify(message: Message, role: str) -> None:
         with translation.override(person.language):
             text = render_to_string("messaging/email/new_message.txt", {"link": link})
         subject, _sep, body = text.partition("\n")
-        transaction.on_commit(
-            partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
+        enqueue_with_transaction(
+            send_plain_email_task, [person.email], subject.strip(), body.lstrip()
         )
 
 

@@ -38,7 +38,9 @@ def _thread(request: HttpRequest, referral_id: UUID, channel: str) -> tuple[Refe
 
 def thread_view(request: HttpRequest, referral_id: UUID, channel: str) -> HttpResponse:
     referral, role = _thread(request, referral_id, channel)
-    form = MessageForm(request.POST or None, initial={"client_key": uuid.uuid4()})
+    # The case page shows two threads (clinic and consultation): ids must differ per channel.
+    auto_id = f"id_{channel}_%s"
+    form = MessageForm(request.POST or None, initial={"client_key": uuid.uuid4()}, auto_id=auto_id)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -54,7 +56,7 @@ def thread_view(request: HttpRequest, referral_id: UUID, channel: str) -> HttpRe
                 add_validation_error(form, exc)
                 status = 422
             else:
-                form = MessageForm(initial={"client_key": uuid.uuid4()})
+                form = MessageForm(initial={"client_key": uuid.uuid4()}, auto_id=auto_id)
         else:
             status = 422
     services.mark_read(referral=referral, channel=channel, user=me(request))

@@ -98,3 +98,34 @@ def can_withdraw(user: User, referral: Referral) -> bool:
         referral.status == ReferralStatus.SENT
         and gp_clinics(user).filter(pk=referral.clinic_id).exists()
     )
+
+
+def clinic_staff_clinics(user: User) -> QuerySet[Organisation]:
+    """Clinics where the user works as GP or as center administrator."""
+    return Organisation.objects.filter(
+        memberships__in=active_memberships(user).filter(role__in=[Role.GP, Role.CENTER_ADMIN])
+    )
+
+
+def follow_up_referrals(user: User) -> QuerySet[Referral]:
+    """Answered referrals whose follow-up (excision or visit, PAD) the user may see and register:
+    the GPs and the center administrators of the referral's clinic and the dermatologists of the
+    review unit that answered it. Which answers call for a follow-up is the outcomes app's rule."""
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
+    return Referral.objects.filter(
+        Q(clinic__in=clinic_staff_clinics(user)) | Q(review_unit__in=review_units(user)),
+        status=ReferralStatus.ANSWERED,
+    ).distinct()
+
+
+def get_follow_up_referral(user: User, public_id: UUID | str) -> Referral:
+    """An answered referral whose follow-up the user may see and register, else 404."""
+    try:
+        return (
+            follow_up_referrals(user)
+            .select_related("patient", "clinic", "review_unit")
+            .get(public_id=public_id)
+        )
+    except (Referral.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc

@@ -7,7 +7,6 @@ transaction together with its audit event, and queues side effects on commit.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +19,7 @@ from telederm.accounts.models import Organisation, OrganisationKind, User
 from telederm.audit.models import Action
 from telederm.audit.services import Actor
 from telederm.lib.patient_ids import parse_patient_id
+from telederm.lib.tasks import enqueue_with_transaction
 from telederm.referrals import access
 from telederm.referrals.audit import audit_referral
 from telederm.referrals.bodysites import is_valid_site
@@ -35,6 +35,11 @@ from telederm.referrals.models import (
     ReferralStatus,
 )
 from telederm.referrals.tasks import notify_new_referral_task
+from telederm.training.rules import (
+    EQUIPMENT_TEST_MISSING,
+    equipment_test_required,
+    has_passed_equipment_test,
+)
 
 DEADLINE_DAYS = 7
 HISTORY_FIELDS = (
@@ -77,12 +82,25 @@ def _lock_draft(referral: Referral, by: Actor) -> Referral:
     return locked
 
 
+def equipment_missing(clinic: Organisation) -> bool:
+    """Whether the clinic still needs a passed equipment test before its first referral.
+
+    The rule guards the *first* referral: a clinic that has sent referrals before (for example
+    before the rule was switched on) is not stopped by it.
+    """
+    if not equipment_test_required() or has_passed_equipment_test(clinic):
+        return False
+    return not Referral.objects.filter(clinic=clinic, sent_at__isnull=False).exists()
+
+
 def start_referral(*, clinic: Organisation, by: Actor) -> Referral:
     user = _user(by)
     if not access.gp_clinics(user).filter(pk=clinic.pk).exists():
         raise PermissionDenied
     if not clinic.telederma_active():
         raise ValidationError(_("Teledermoscopy is not active at this clinic yet."))
+    if equipment_missing(clinic):
+        raise ValidationError(str(EQUIPMENT_TEST_MISSING), code="equipment_test_missing")
     with transaction.atomic():
         referral = Referral.objects.create(clinic=clinic, author=user)
         _audit(Action.REFERRAL_CREATED, referral, by)
@@ -268,6 +286,8 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
             )
         if not locked.clinic.telederma_active():
             raise ValidationError(_("Teledermoscopy is not active at this clinic."))
+        if equipment_missing(locked.clinic):
+            raise ValidationError(str(EQUIPMENT_TEST_MISSING), code="equipment_test_missing")
         problems = problems_before_sending(locked)
         if problems:
             raise ValidationError(problems)
@@ -285,7 +305,7 @@ def submit_referral(*, referral: Referral, by: Actor) -> Referral:
         locked.save()
         _audit(Action.REFERRAL_SENT, locked, by)
         ReferralEvent.objects.create(referral=locked, kind=ReferralEvent.Kind.SENT)
-        transaction.on_commit(partial(notify_new_referral_task.enqueue, locked.pk))
+        enqueue_with_transaction(notify_new_referral_task, locked.pk)
     return locked
 
 

@@ -6,8 +6,6 @@ take or answer the same case: the second one gets a clear message.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -21,6 +19,7 @@ from telederm.accounts.models import Membership, Organisation, Role, User
 from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor
+from telederm.lib.tasks import enqueue_with_transaction
 from telederm.referrals import access
 from telederm.referrals.audit import audit_referral
 from telederm.referrals.models import Referral, ReferralEvent, ReferralStatus, Suspicion
@@ -290,8 +289,8 @@ def _notify(people: list[User], template: str) -> None:
         with translation.override(person.language):
             text = render_to_string(template, {"link": link})
         subject, _sep, body = text.partition("\n")
-        transaction.on_commit(
-            partial(send_plain_email_task.enqueue, [person.email], subject.strip(), body.lstrip())
+        enqueue_with_transaction(
+            send_plain_email_task, [person.email], subject.strip(), body.lstrip()
         )
 
 

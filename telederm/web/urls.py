@@ -6,5 +6,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.start, name="start"),
     path("about/", views.about, name="about"),
+    path("healthz", views.healthz, name="healthz"),
     path("language/", views.set_language, name="set_language"),
 ]

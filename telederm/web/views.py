@@ -13,6 +13,7 @@ from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.accounts.services import users as user_services
 from telederm.referrals import access as referral_access
 from telederm.referrals.models import ReferralStatus
+from telederm.referrals.services import equipment_missing
 from telederm.web.decorators import public
 
 
@@ -22,6 +23,9 @@ def start(request: HttpRequest) -> HttpResponse:
     roles = {m.role for m in memberships}
     licence = user.valid_licence() if Role.GP in roles else None
     regions = [m.organisation for m in memberships if m.role == Role.REGION_ADMIN]
+    gp_clinics = [m.organisation for m in memberships if m.role == Role.GP]
+    # Clinics whose first referral waits for a passed equipment test: no "New referral" there.
+    untested = [clinic for clinic in gp_clinics if equipment_missing(clinic)]
     visible = referral_access.referrals_visible_to(user)
     units = referral_access.review_units(user)
     in_queue = visible.filter(
@@ -35,7 +39,8 @@ def start(request: HttpRequest) -> HttpResponse:
             "roles": roles,
             "licence": licence,
             "is_gp": Role.GP in roles,
-            "gp_clinics": [m.organisation for m in memberships if m.role == Role.GP],
+            "gp_clinics": [clinic for clinic in gp_clinics if clinic not in untested],
+            "untested_clinics": untested,
             "draft_count": visible.filter(status=ReferralStatus.DRAFT, author=user).count(),
             "is_reviewer": units.exists(),
             "queue_unassigned": in_queue.filter(status=ReferralStatus.SENT).count(),
@@ -58,6 +63,12 @@ def start(request: HttpRequest) -> HttpResponse:
             else 0,
         },
     )
+
+
+@public
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers (and the benchmarks' trivial view): no database, no template."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @public

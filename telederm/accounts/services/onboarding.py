@@ -7,7 +7,6 @@ administrator gets an account (or a new role on an existing one) and an activati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +26,7 @@ from telederm.accounts.tasks import send_plain_email_task
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
 from telederm.lib.identifiers import normalise_hsa_id, normalise_kombikakod, normalise_mobile
+from telederm.lib.tasks import enqueue_with_transaction
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,7 @@ def _notify_head(application: ClinicApplication, template: str) -> None:
         text = render_to_string(template, {"application": application})
     subject, _sep, body = text.partition("\n")
     recipients = sorted({application.head_email, application.admin_email})
-    transaction.on_commit(
-        partial(send_plain_email_task.enqueue, recipients, subject.strip(), body.lstrip())
-    )
+    enqueue_with_transaction(send_plain_email_task, recipients, subject.strip(), body.lstrip())
 
 
 def _lock_pending(application: ClinicApplication) -> ClinicApplication:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +32,7 @@ from telederm.accounts.tasks import send_link_email_task
 from telederm.audit.models import Action
 from telederm.audit.services import Actor, record
 from telederm.lib.identifiers import normalise_hsa_id, normalise_mobile
+from telederm.lib.tasks import enqueue_with_transaction
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class PersonData:
 
 def _send_link(user: User, purpose: OneTimeLink.Purpose) -> OneTimeLink:
     link = issue_link(user=user, purpose=purpose)
-    transaction.on_commit(partial(send_link_email_task.enqueue, link.pk))
+    enqueue_with_transaction(send_link_email_task, link.pk)
     return link
 
 

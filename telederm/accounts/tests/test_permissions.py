@@ -46,10 +46,14 @@ LOGIN = "login"  # expected: redirect to the login page, with ?next= pointing ba
 # listed in one of the two sets (test_every_url_pattern_is_in_the_matrix), so that a new app is
 # noticed. The referral and image views (under /referrals/) need a matrix of their own; until
 # then only the anonymous check (which walks every pattern) covers them.
-MATRIX_NAMESPACES = {"accounts", "web", "audit", "integrations"}
+MATRIX_NAMESPACES = {"accounts", "web", "audit", "integrations", "training", "outcomes"}
 # Referrals and review have their own outsider tests next to them
 # (referrals/tests/test_referral_views.py, review/tests/test_review.py, messaging/tests).
 NOT_IN_THIS_MATRIX = {"referrals", "review", "messaging"}
+# The FHIR API authenticates system clients by bearer token, not by login: an anonymous caller
+# gets 401 with an OperationOutcome, never the login page (test_fhir_api_answers_anonymous_...
+# below). Its matrix of routes × clients is telederm/fhir/tests/test_permissions.py.
+TOKEN_NAMESPACES = {"fhir"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,19 @@ def org_page(org: str, status: int = 200) -> dict[str, int | str]:
 
 LICENCE_DATA = {"passed_on": "2025-01-15", "issuer": "Regional course", "reference": "R-1"}
 
+
+def gp_only(status: int = 200, *, owner: str = "") -> dict[str, int | str]:
+    """The licence exam: every GP (owner only, when the page is one GP's attempt)."""
+    expect: dict[str, int | str] = {ANONYMOUS: LOGIN, **dict.fromkeys(PERSONAS, 403)}
+    expect.update({"gp_a": status, "gp_b": status})
+    if owner:
+        expect.update(dict.fromkeys(("gp_a", "gp_b"), 404))
+        expect[owner] = status
+    return expect
+
+
+CLINIC_A_ITEM = ("clinic_a", "equipment_a")
+
 MATRIX: list[Case] = [
     # Public views.
     Case("accounts:login", expect=public(200)),
@@ -96,6 +113,7 @@ MATRIX: list[Case] = [
     Case("accounts:apply", expect=public(200)),
     Case("accounts:apply_thanks", expect=public(200)),
     Case("web:about", expect=public(200)),
+    Case("web:healthz", expect=public(200)),
     Case("web:set_language", method="post", data={"language": "en"}, expect=public(302)),
     # Every signed-in user: their own start page and account.
     Case("web:start", expect=own_account(200)),
@@ -144,6 +162,51 @@ MATRIX: list[Case] = [
     Case("integrations:exports", expect=region_only()),
     Case("integrations:retry", ("export_job",), method="post", expect=region_only(302)),
     Case("integrations:retry_all", method="post", expect=region_only(302)),
+    # The licence exam (GPs), the question bank (region admins), equipment (clinic admins).
+    Case("training:exam", expect=gp_only()),
+    Case("training:exam_start", method="post", expect=gp_only(302)),
+    Case("training:attempt", ("attempt_a",), expect=gp_only(owner="gp_a")),
+    Case(
+        "training:attempt_submit", ("attempt_a",), method="post", expect=gp_only(302, owner="gp_a")
+    ),
+    Case("training:attempt_image", ("attempt_a", "image_item_a"), expect=gp_only(owner="gp_a")),
+    Case("training:questions", expect=region_only()),
+    Case("training:question_new", expect=region_only()),
+    Case("training:question_edit", ("question",), expect=region_only()),
+    Case("training:question_retire", ("question",), method="post", expect=region_only(302)),
+    Case("training:question_image", ("image_question",), expect=region_only()),
+    Case("training:equipment", ("clinic_a",), expect=org_page("clinic_a")),
+    Case("training:equipment", ("clinic_b",), expect=org_page("clinic_b")),
+    Case("training:equipment", ("unit_x",), expect=org_page("unit_x", 404)),
+    Case("training:equipment_new", ("clinic_a",), expect=org_page("clinic_a")),
+    Case("training:equipment_edit", CLINIC_A_ITEM, expect=org_page("clinic_a")),
+    Case("training:equipment_test", CLINIC_A_ITEM, expect=org_page("clinic_a")),
+    Case(
+        "training:equipment_test_upload",
+        CLINIC_A_ITEM,
+        method="post",
+        expect=org_page("clinic_a", 302),
+    ),
+    Case(
+        "training:equipment_test_photo",
+        (*CLINIC_A_ITEM, "equipment_test_a"),
+        expect=org_page("clinic_a"),
+    ),
+    # Follow-up and statistics: every role has statistics; the follow-up of an answer from unit
+    # X to clinic A belongs to both; a unit's forecast to its dermatologists and the region.
+    Case("outcomes:stats", expect=own_account(200)),
+    Case("outcomes:export", ("turnaround",), expect=own_account(200)),
+    Case("outcomes:awaiting", expect={**own_account(200), "region_admin": 403}),
+    Case(
+        "outcomes:unit",
+        ("unit_x",),
+        expect={**region_only(), "derm_x": 200, "derm_y": 404},
+    ),
+    Case(
+        "outcomes:follow_up",
+        ("follow_up_referral",),
+        expect={**own_account(404), "gp_a": 200, "admin_a": 200, "derm_x": 200},
+    ),
 ]
 
 POST_ONLY = {case.name for case in MATRIX if case.method == "post"} - {"web:set_language"}
@@ -154,8 +217,14 @@ def _token(link: OneTimeLink) -> str:
 
 
 @pytest.fixture
-def extras(world: World) -> dict[str, Any]:
-    """URL arguments that are not personas or units: a pending application, valid links."""
+def extras(world: World, settings: Any, tmp_path: Any) -> dict[str, Any]:
+    """URL arguments that are not personas or units: a pending application, valid links, and
+    the training objects (an exam attempt of gp_a, questions, clinic A's equipment and test)."""
+    from telederm.outcomes.tests.helpers import outcomes_extras
+    from telederm.training.tests.helpers import training_extras
+
+    settings.TELEDERM_EXAM_QUESTIONS = 5
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # the training files stay out of the shared one
     application = submit_application(
         region=world.region,
         clinic=ClinicData(name="Vårdcentral Ny", kombikakod="NY123", hsa_id="SE2321000016-NY01"),
@@ -180,6 +249,8 @@ def extras(world: World) -> dict[str, Any]:
         "reset_token": _token(
             issue_link(user=world.gp_b, purpose=OneTimeLink.Purpose.PASSWORD_RESET)
         ),
+        **training_extras(world),
+        **outcomes_extras(world),
     }
 
 
@@ -258,9 +329,9 @@ def _url_names(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPa
 def test_every_url_pattern_is_in_the_matrix() -> None:
     names = [name for name, _pattern in _url_names(get_resolver())]
     namespaces = {name.split(":", 1)[0] if ":" in name else "" for name in names}
-    assert namespaces <= MATRIX_NAMESPACES | NOT_IN_THIS_MATRIX, (
+    assert namespaces <= MATRIX_NAMESPACES | NOT_IN_THIS_MATRIX | TOKEN_NAMESPACES, (
         "a new app's URLs need a permission matrix",
-        namespaces - MATRIX_NAMESPACES - NOT_IN_THIS_MATRIX,
+        namespaces - MATRIX_NAMESPACES - NOT_IN_THIS_MATRIX - TOKEN_NAMESPACES,
     )
     in_scope = {name for name in names if name.split(":", 1)[0] in MATRIX_NAMESPACES}
     covered = {case.name for case in MATRIX}
@@ -288,7 +359,7 @@ def test_every_view_except_the_public_ones_sends_anonymous_visitors_to_login(
     """Derived from the URL resolver, so it also covers views added after this file was written."""
     checked = set()
     for name, pattern in _url_names(get_resolver()):
-        if name in PUBLIC_NAMES:
+        if name in PUBLIC_NAMES or name.split(":", 1)[0] in TOKEN_NAMESPACES:
             continue
         url = reverse(name, kwargs=_dummy_kwargs(pattern))
         for method in ("get", "post"):
@@ -296,6 +367,33 @@ def test_every_view_except_the_public_ones_sends_anonymous_visitors_to_login(
             assert _is_login_redirect(response, url), (name, method, response.status_code)
         checked.add(name)
     assert checked >= {case.name for case in MATRIX} - PUBLIC_NAMES
+
+
+def test_fhir_api_answers_anonymous_callers_with_401_not_a_login_page(client: Client) -> None:
+    """Every route of the token-authenticated API, from the resolver: no login redirect, no HTML.
+
+    Only the CapabilityStatement is public; a method a route does not serve is 405.
+    """
+    checked = set()
+    for name, pattern in _url_names(get_resolver()):
+        if name.split(":", 1)[0] not in TOKEN_NAMESPACES:
+            continue
+        kwargs = _dummy_kwargs(pattern)
+        kwargs.update(dict.fromkeys(pattern.pattern.regex.groupindex, "x") if not kwargs else {})
+        url = reverse(name, kwargs=kwargs)
+        statuses = set()
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response["Content-Type"].startswith("application/fhir+json"), (name, method)
+            statuses.add(response.status_code)
+        if name == "fhir:metadata":
+            assert statuses == {200, 405}
+        else:
+            assert 401 in statuses, (name, statuses)
+            assert statuses <= {401, 405}, (name, statuses)
+        checked.add(name)
+    assert "fhir:metadata" in checked
+    assert "fhir:service_requests" in checked
 
 
 @pytest.mark.parametrize("name", sorted(POST_ONLY))

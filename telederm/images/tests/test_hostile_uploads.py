@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -36,6 +37,12 @@ HOSTILE = {
 def _files() -> set[Path]:
     root = Path(django_settings.MEDIA_ROOT)
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+@pytest.fixture(autouse=True)
+def _own_media(settings: Any, tmp_path: Path) -> None:
+    """Photos of this test only: another xdist worker's uploads must not count as new files."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -125,6 +125,9 @@ def setup() -> None:
     from telederm.training.fixtures import give_tested_equipment
 
     give_tested_equipment(clinic)
+    from telederm.training.fixtures import give_tested_equipment
+
+    give_tested_equipment(clinic)
 
 
 def run() -> str:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -50,7 +51,7 @@ class Instance:
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
 
-    def client(self, mode: str) -> dict[str, object]:
+    def client(self, mode: str) -> dict[str, Any]:
         out = self.call("-m", "telederm.referrals.tests.crash_client", mode)
         return dict(json.loads(out.strip().splitlines()[-1]))
 
@@ -90,10 +91,10 @@ def test_killed_at_any_moment_loses_nothing_and_duplicates_nothing(
     assert done["referrals"] == 1
     assert done["sent"] == 1
     assert done["images"] == 2
-    assert len(set(done["upload_ids"])) == 2  # type: ignore[arg-type]
+    assert len(set(done["upload_ids"])) == 2
     assert done["half_sent"] == []
     assert done["rows_without_file"] == []
     assert done["damaged"] == []
     assert done["unreferenced_files"] == []
     # The unit's notification was queued exactly once, with the referral: never lost.
-    assert done["notifications"] == [str(pk) for pk in done["referral_ids"]]  # type: ignore[union-attr]
+    assert done["notifications"] == [str(pk) for pk in done["referral_ids"]]

@@ -227,6 +227,7 @@ def review_view(request: HttpRequest, referral_id: UUID) -> HttpResponse:
                 for link in links
             ],
             licence=me(request).valid_licence(),
+            equipment_missing=services.equipment_missing(referral.clinic),
             warning_labels=WARNING_LABELS,
         ),
     )

@@ -82,7 +82,10 @@
   }
 
   function retry(box, file, kind, uploadId, view, attempt) {
+    // The card says in words and colour that this photo is not safe yet.
+    view.card.classList.add("image-card--retrying");
     if (attempt + 1 >= MAX_TRIES) {
+      view.card.classList.add("image-card--failed");
       view.label.textContent = box.dataset.msgFailed;
       const again = document.createElement("button");
       again.type = "button";
@@ -90,6 +93,7 @@
       again.textContent = box.dataset.msgRetry;
       again.addEventListener("click", () => {
         again.remove();
+        view.card.classList.remove("image-card--failed");
         view.label.textContent = box.dataset.msgUploading;
         send(box, file, kind, uploadId, view, 0);
       });

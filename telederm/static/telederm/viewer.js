@@ -4,6 +4,47 @@
 (function () {
   "use strict";
   if (typeof window.Viewer !== "function") return;
+
+  // viewer.js draws its toolbar as unnamed role=button items in a list and marks the current
+  // thumbnail with aria-selected, which buttons may not carry. Name the buttons in the page's
+  // language (data-label-* on the gallery), make the list a toolbar, and say "current" instead.
+  const BUTTONS = {
+    "zoom-in": "labelZoomIn", "zoom-out": "labelZoomOut", "one-to-one": "labelOneToOne",
+    reset: "labelReset", prev: "labelPrev", next: "labelNext",
+  };
+
+  function label(element, text) {
+    if (!element || !text) return;
+    element.setAttribute("aria-label", text);
+    element.setAttribute("title", text);
+  }
+
+  function repair(gallery, container) {
+    if (!container) return;
+    const toolbar = container.querySelector(".viewer-toolbar > ul");
+    if (toolbar) {
+      toolbar.setAttribute("role", "toolbar");
+      label(toolbar, gallery.dataset.labelToolbar);
+      toolbar.removeAttribute("title");
+    }
+    for (const [action, key] of Object.entries(BUTTONS)) {
+      container.querySelectorAll(`.viewer-toolbar .viewer-${action}`).forEach((item) => {
+        label(item, gallery.dataset[key]);
+      });
+    }
+    label(container.querySelector(".viewer-navigation .viewer-prev"), gallery.dataset.labelPrev);
+    label(container.querySelector(".viewer-navigation .viewer-next"), gallery.dataset.labelNext);
+    label(container.querySelector(".viewer-button[data-viewer-action=mix]"), gallery.dataset.labelClose);
+    container.querySelectorAll(".viewer-list > li").forEach((item) => {
+      if (item.hasAttribute("aria-selected")) {
+        item.removeAttribute("aria-selected");
+        item.setAttribute("aria-current", "true");
+      } else {
+        item.removeAttribute("aria-current");
+      }
+    });
+  }
+
   document.querySelectorAll("[data-viewer]").forEach((gallery) => {
     const viewer = new window.Viewer(gallery, {
       url: "data-original",
@@ -19,7 +60,11 @@
       maxZoomRatio: 8,
     });
     let open = false;
-    gallery.addEventListener("viewed", () => { open = true; });
+    gallery.addEventListener("ready", () => repair(gallery, viewer.viewer));
+    gallery.addEventListener("viewed", () => {
+      open = true;
+      repair(gallery, viewer.viewer);
+    });
     gallery.addEventListener("hidden", () => { open = false; });
     gallery.querySelectorAll("a[data-viewer-open]").forEach((link, index) => {
       link.addEventListener("click", (event) => {

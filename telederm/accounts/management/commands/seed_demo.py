@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -166,6 +167,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = self._seed()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new rows)."))
+        # The licence exam's starter questions and the clinics' tested equipment (the first
+        # referral of a clinic needs a passed equipment test); both idempotent.
+        call_command("seed_exam_questions", region=REGION["hsa_id"], stdout=self.stdout)
+        call_command("seed_demo_equipment", stdout=self.stdout)
 
     def _seed(self) -> int:
         created = 0

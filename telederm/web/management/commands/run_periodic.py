@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from telederm.images.tasks import remove_orphan_files_task
 from telederm.integrations.tasks import export_due_task
+from telederm.outcomes.tasks import remind_follow_ups_task
 from telederm.review.tasks import flag_deadlines_task
-
 
 SWEEP_EVERY_SECONDS = 3600  # orphan photo files: hourly is plenty
 
@@ -34,6 +34,7 @@ class Command(BaseCommand):
             export_due_task.enqueue()
             if time.monotonic() - last_sweep >= SWEEP_EVERY_SECONDS:
                 remove_orphan_files_task.enqueue()
+                remind_follow_ups_task.enqueue()  # follow-up reminders: idempotent
                 last_sweep = time.monotonic()
             if options["once"]:
                 return
