@@ -26,6 +26,9 @@ class Document:
     def __init__(self, title: str, created: datetime, *, landscape: bool = False) -> None:
         self.pdf = FPDF(orientation="L" if landscape else "P", format="A4")
         self.pdf.set_creation_date(created)
+        # Small documents: uncompressed content keeps them searchable by any archive viewer's
+        # text index (and by the tests) at the cost of a few kilobytes.
+        self.pdf.set_compression(False)
         self.pdf.set_title(latin1(title))
         self.pdf.set_creator("Telederm")
         self.pdf.set_auto_page_break(auto=True, margin=15)
