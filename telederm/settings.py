@@ -20,6 +20,7 @@ from telederm.lib.env import (
     env_int,
     env_list,
     env_optional,
+    env_required,
     env_str,
 )
 
@@ -204,7 +205,7 @@ STATICFILES_DIRS = [
     ("vendor/viewerjs", BASE_DIR / "node_modules" / "viewerjs" / "dist"),
 ]
 MEDIA_ROOT = DATA_DIR / "media"
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production serves hashed, compressed files built by collectstatic; demo serves the sources.
     "staticfiles": {
@@ -214,6 +215,34 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEMO
+
+# Photos in an S3-compatible object store (AWS S3, MinIO, Ceph …) instead of local files, so
+# that several app servers and task workers share them (docs/deployment.md). The bucket is
+# private: objects are written without a public ACL and never linked to; every photo is streamed
+# by the app after the access check (images.views.file_view). Credentials may also come from
+# boto3's own chain (AWS_* variables, an instance role) when the two key variables are unset.
+TELEDERM_STORAGE = env_choice("TELEDERM_STORAGE", "local", ["local", "s3"])
+if TELEDERM_STORAGE == "s3":
+    _s3_options: dict[str, object] = {
+        "bucket_name": env_required("TELEDERM_S3_BUCKET"),
+        "location": env_str("TELEDERM_S3_PREFIX", "").strip("/"),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "custom_domain": None,
+        # Never replace an existing object: an original is written once (as on local disk).
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+        "addressing_style": env_choice("TELEDERM_S3_ADDRESSING", "path", ["path", "virtual"]),
+    }
+    for _option, _variable in (
+        ("endpoint_url", "TELEDERM_S3_ENDPOINT_URL"),
+        ("region_name", "TELEDERM_S3_REGION"),
+        ("access_key", "TELEDERM_S3_ACCESS_KEY"),
+        ("secret_key", "TELEDERM_S3_SECRET_KEY"),
+    ):
+        if (_value := env_optional(_variable)) is not None:
+            _s3_options[_option] = _value
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
 
 # --- Images ---------------------------------------------------------------------------------
 TELEDERM_IMAGE_MAX_BYTES = env_int("TELEDERM_IMAGE_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
@@ -234,7 +263,11 @@ TELEDERM_REQUIRE_EQUIPMENT_TEST = env_bool("TELEDERM_REQUIRE_EQUIPMENT_TEST", Tr
 
 # --- Follow-up and statistics (telederm/outcomes; definitions in docs/outcomes.md) ----------
 TELEDERM_OUTCOME_REMINDER_WEEKS = env_int("TELEDERM_OUTCOME_REMINDER_WEEKS", 6, minimum=1)
+# Answers older than this no longer wait for a follow-up (outcomes.reminders.awaiting_since).
+TELEDERM_FOLLOW_UP_WINDOW_MONTHS = env_int("TELEDERM_FOLLOW_UP_WINDOW_MONTHS", 12, minimum=1)
 TELEDERM_FORECAST_WEEKS = env_int("TELEDERM_FORECAST_WEEKS", 4, minimum=1)
+# Messages count as unread news (badge, inbox) for this many days (docs/decisions/0006).
+TELEDERM_UNREAD_DAYS = env_int("TELEDERM_UNREAD_DAYS", 90, minimum=1)
 
 # --- FHIR API ---------------------------------------------------------------------------------
 # A referral with its photos inline (base64) comes in one request; Django's own body limit above
@@ -242,6 +275,15 @@ TELEDERM_FORECAST_WEEKS = env_int("TELEDERM_FORECAST_WEEKS", 4, minimum=1)
 TELEDERM_FHIR_MAX_BODY_BYTES = env_int(
     "TELEDERM_FHIR_MAX_BODY_BYTES", 150 * 1024 * 1024, minimum=1024 * 1024
 )
+# Calls per client (token) per window; 0 turns the limit off. Counted in the database, so the
+# limit holds across app servers (telederm/web/ratelimit.py). 1 200 a minute is far above what an
+# EHR sends; it stops a client stuck in a loop.
+TELEDERM_FHIR_RATE_LIMIT = env_int("TELEDERM_FHIR_RATE_LIMIT", 1200, minimum=0)
+TELEDERM_FHIR_RATE_WINDOW_SECONDS = env_int("TELEDERM_FHIR_RATE_WINDOW_SECONDS", 60, minimum=1)
+
+# --- Public clinic application form: submissions per network address (IPv6: per /64) -------
+TELEDERM_APPLY_RATE_LIMIT = env_int("TELEDERM_APPLY_RATE_LIMIT", 20, minimum=0)
+TELEDERM_APPLY_RATE_WINDOW_SECONDS = env_int("TELEDERM_APPLY_RATE_WINDOW_SECONDS", 3600, minimum=1)
 
 # --- Image archive (DICOMweb STOW-RS); unset URL = export off ------------------------------
 TELEDERM_DICOM_URL = env_optional("TELEDERM_DICOM_URL")
@@ -260,6 +302,10 @@ EMAIL_HOST_PASSWORD = env_str("TELEDERM_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("TELEDERM_SMTP_STARTTLS", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("TELEDERM_FROM_EMAIL", "Telederm <no-reply@telederm.invalid>")
+# While the SMTP server is unreachable, e-mail tasks try again after 1, 2, 4 … minutes (at most
+# six hours apart) up to this many attempts (12: ~20 hours); telederm/lib/mail.py.
+TELEDERM_MAIL_MAX_ATTEMPTS = env_int("TELEDERM_MAIL_MAX_ATTEMPTS", 12, minimum=1)
+TELEDERM_MAIL_RETRY_SECONDS = env_int("TELEDERM_MAIL_RETRY_SECONDS", 60, minimum=1)
 
 TELEDERM_SMS_BACKEND = env_str("TELEDERM_SMS_BACKEND", "telederm.lib.sms.ConsoleFileSmsBackend")
 TELEDERM_SMS_FILE_PATH = DATA_DIR / "sms"

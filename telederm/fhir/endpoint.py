@@ -1,5 +1,5 @@
-"""The frame around every FHIR view: token, scope, language, audit of refusals, and errors as
-OperationOutcome (never an HTML page, a login redirect or a 500 for bad input)."""
+"""The frame around every FHIR view: token, rate limit, scope, language, audit of refusals, and
+errors as OperationOutcome (never an HTML page, a login redirect or a 500 for bad input)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 
 from telederm.audit.models import Action
@@ -20,6 +21,8 @@ from telederm.audit.services import Actor, record
 from telederm.fhir.auth import authenticate
 from telederm.fhir.models import ApiClient
 from telederm.fhir.outcomes import FhirError, error_response
+from telederm.fhir.parsing import CONTROL
+from telederm.web import ratelimit
 from telederm.web.decorators import public
 
 logger = logging.getLogger(__name__)
@@ -72,6 +75,12 @@ def client_language(request: HttpRequest) -> str:
     return min(ranked)[2] if ranked else settings.LANGUAGE_CODE
 
 
+def printable(text: str, limit: int) -> str:
+    """Request text for the audit log: a control character (NUL above all, which PostgreSQL
+    cannot store) must not turn a refusal into a failed write and a 500."""
+    return CONTROL.sub("\N{REPLACEMENT CHARACTER}", text[:limit])
+
+
 def base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("fhir:root")).rstrip("/")
 
@@ -88,14 +97,21 @@ def endpoint(**routes: Route) -> Callable[..., HttpResponse]:
         response["Content-Language"] = language
         return response
 
+    view.fhir_routes = dict(routes)  # type: ignore[attr-defined]
     return view
+
+
+def routes_of(view: Callable[..., Any]) -> dict[str, Route]:
+    """The methods a view made by ``endpoint`` serves, with their scopes (the route table that
+    the OpenAPI document and the permission tests are generated from); {} for any other view."""
+    return dict(getattr(view, "fhir_routes", {}))
 
 
 def _serve(request: HttpRequest, routes: dict[str, Route], kwargs: dict[str, Any]) -> HttpResponse:
     actor = Actor(
         user=None,
         ip=request.META.get("REMOTE_ADDR") or None,
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        user_agent=printable(request.META.get("HTTP_USER_AGENT", ""), 300),
     )
     client: ApiClient | None = None
     try:
@@ -139,7 +155,7 @@ def _client(request: HttpRequest, actor: Actor, scope: str) -> ApiClient:
             detail={
                 "reason": authentication.reason,
                 "method": request.method,
-                "path": request.path[:200],
+                "path": printable(request.path, 200),
             },
         )
         raise FhirError.of(
@@ -148,6 +164,7 @@ def _client(request: HttpRequest, actor: Actor, scope: str) -> ApiClient:
             _("Give a valid API token: Authorization: Bearer <token>."),
             headers={"WWW-Authenticate": 'Bearer realm="telederm-fhir"'},
         )
+    _throttle(request, actor, client)
     if scope != ANY_CLIENT and not client.has_scope(scope):
         record(
             Action.FHIR_DENIED,
@@ -161,6 +178,35 @@ def _client(request: HttpRequest, actor: Actor, scope: str) -> ApiClient:
             _("This client lacks the scope %(scope)s.") % {"scope": scope},
         )
     return client
+
+
+def _throttle(request: HttpRequest, actor: Actor, client: ApiClient) -> None:
+    """Refuse a client's call beyond ``TELEDERM_FHIR_RATE_LIMIT`` per window (429)."""
+    limit = ratelimit.Limit(
+        "fhir", settings.TELEDERM_FHIR_RATE_LIMIT, settings.TELEDERM_FHIR_RATE_WINDOW_SECONDS
+    )
+    verdict = ratelimit.hit(limit, str(client.public_id))
+    if verdict.allowed:
+        return
+    if verdict.first_refusal:  # once per window, so a client in a loop cannot flood the log
+        record(
+            Action.FHIR_DENIED,
+            by=replace(actor, api_client=client.name),
+            success=False,
+            detail={"reason": "throttled", "method": request.method, "limit": limit.hits},
+        )
+    seconds = verdict.retry_after
+    raise FhirError.of(
+        429,
+        "throttled",
+        ngettext(
+            "Too many requests from this client. Try again in %(seconds)d second.",
+            "Too many requests from this client. Try again in %(seconds)d seconds.",
+            seconds,
+        )
+        % {"seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 def _record_failure(request: HttpRequest, actor: Actor, error: FhirError) -> None:
@@ -179,7 +225,7 @@ def _record_failure(request: HttpRequest, actor: Actor, error: FhirError) -> Non
         detail={
             "status": error.status,
             "method": request.method,
-            "path": request.path[:200],
-            "problem": "; ".join(issue.diagnostics for issue in error.issues)[:500],
+            "path": printable(request.path, 200),
+            "problem": printable("; ".join(issue.diagnostics for issue in error.issues), 500),
         },
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -29,6 +31,31 @@ SUBMISSION_TYPES = frozenset(
 )
 
 R = TypeVar("R", bound=Resource)
+# FHIR strings hold no control characters but tab, CR and LF
+# (https://hl7.org/fhir/R4/datatypes.html#string), and PostgreSQL cannot store NUL at all.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_error(where: str) -> FhirError:
+    return FhirError.of(
+        400,
+        "invalid",
+        _("%(where)s contains a control character, which FHIR does not allow.") % {"where": where},
+        expression=where,
+    )
+
+
+def _strings(data: Any, where: str) -> Iterator[tuple[str, str]]:
+    """Every key and string in a JSON value, with where it is."""
+    if isinstance(data, str):
+        yield where, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield where, key
+            yield from _strings(value, f"{where}.{key}")
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            yield from _strings(value, f"{where}[{n}]")
 
 
 def read_json(request: HttpRequest) -> dict[str, Any]:
@@ -57,6 +84,10 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
         ) from exc
     if not isinstance(data, dict):
         raise FhirError.of(400, "structure", _("The body must be one JSON object (a resource)."))
+    root = data.get("resourceType")
+    for where, text in _strings(data, root if isinstance(root, str) else "$"):
+        if CONTROL.search(text):
+            raise control_character_error(where[:200])
     return data
 
 

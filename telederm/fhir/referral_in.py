@@ -22,6 +22,7 @@ from telederm.audit.services import Actor
 from telederm.fhir.codes import EXT_ACCEPT_WARNINGS
 from telederm.fhir.models import ApiClient, FhirReferralLink
 from telederm.fhir.outcomes import FhirError, Issue
+from telederm.fhir.parsing import CONTROL, control_character_error
 from telederm.fhir.search import parse_token
 from telederm.fhir.submission import Submission
 from telederm.images.models import LesionImage
@@ -45,6 +46,8 @@ def conditional_identifiers(query: str, where: str) -> list[tuple[str, str]]:
     """
     found = []
     for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True):
+        if CONTROL.search(name + value):
+            raise control_character_error(where)
         if name != "identifier":
             raise FhirError.of(
                 400,

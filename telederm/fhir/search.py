@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from telederm.fhir import codes
 from telederm.fhir.outcomes import FhirError
+from telederm.fhir.parsing import CONTROL, control_character_error
 from telederm.lib.patient_ids import parse_patient_id
 
 DEFAULT_COUNT = 50
@@ -44,6 +45,8 @@ def read_search(request: HttpRequest, allowed: tuple[str, ...]) -> Search:
     params: dict[str, str] = {}
     for name in request.GET:
         values = request.GET.getlist(name)
+        if CONTROL.search(name) or any(CONTROL.search(value) for value in values):
+            raise control_character_error(CONTROL.sub("?", name)[:100])
         if name not in allowed and name not in PAGING and name != "_format":
             raise FhirError.of(
                 400,

@@ -24,6 +24,14 @@ def env_optional(name: str) -> str | None:
     return value or None
 
 
+def env_required(name: str) -> str:
+    """A variable that must be set (and not blank) once the feature that needs it is on."""
+    value = env_optional(name)
+    if value is None:
+        raise ImproperlyConfigured(f"{name} must be set")
+    return value
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django_tasks import task
 
 from telederm.accounts.models import Membership, Role, User
+from telederm.accounts.tasks import send_plain_email_task
+from telederm.lib.tasks import enqueue_with_transaction
 from telederm.referrals.models import Referral, Suspicion
 
 
@@ -18,7 +20,9 @@ def notify_new_referral_task(referral_id: int) -> int:
     """Tell the review unit at once about a referral with suspected malignancy.
 
     Other referrals appear in the queue and its badge; an e-mail for each would drown the
-    urgent ones. The e-mail holds a link only, never patient data.
+    urgent ones. The e-mail holds a link only, never patient data. Each person's e-mail is
+    its own task, so that one retried while the SMTP server is down is never sent twice to the
+    others.
     """
     referral = Referral.objects.filter(pk=referral_id).select_related("review_unit").first()
     if referral is None or referral.review_unit is None:
@@ -34,11 +38,14 @@ def notify_new_referral_task(referral_id: int) -> int:
         is_active=True,
     ).distinct()
     link = settings.TELEDERM_BASE_URL + reverse("web:start")
-    sent = 0
-    for person in people:
-        with translation.override(person.language):
-            text = render_to_string("referrals/email/urgent_referral.txt", {"link": link})
-        subject, _sep, body = text.partition("\n")
-        EmailMessage(subject=subject.strip(), body=body.lstrip(), to=[person.email]).send()
-        sent += 1
-    return sent
+    queued = 0
+    with transaction.atomic():
+        for person in people:
+            with translation.override(person.language):
+                text = render_to_string("referrals/email/urgent_referral.txt", {"link": link})
+            subject, _sep, body = text.partition("\n")
+            enqueue_with_transaction(
+                send_plain_email_task, [person.email], subject.strip(), body.lstrip()
+            )
+            queued += 1
+    return queued

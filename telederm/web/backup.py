@@ -32,6 +32,7 @@ FILES_DIR = "files"
 # Besides Telederm's own apps: the authenticator-app secrets. Sessions, lockout counters and
 # finished background tasks are deliberately left out: they are transient.
 EXTRA_APPS = ("otp_totp",)
+TRANSIENT_MODELS = ("web.RateLimitWindow",)  # request counters of the rate limits
 
 
 class BackupError(Exception):
@@ -53,7 +54,12 @@ def _app_labels() -> list[str]:
 
 
 def _models() -> list[type[models.Model]]:
-    return [model for label in _app_labels() for model in apps.get_app_config(label).get_models()]
+    return [
+        model
+        for label in _app_labels()
+        for model in apps.get_app_config(label).get_models()
+        if model._meta.label not in TRANSIENT_MODELS
+    ]
 
 
 def _counts() -> dict[str, int]:
@@ -90,6 +96,7 @@ def backup(target: Path) -> Path:
     call_command(
         "dumpdata",
         *_app_labels(),
+        exclude=list(TRANSIENT_MODELS),
         natural_foreign=True,
         output=str(folder / DATA_FILE),
         verbosity=0,

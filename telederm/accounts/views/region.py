@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from telederm.accounts import access
 from telederm.accounts.forms import ApplicationForm, RejectForm
@@ -23,6 +26,7 @@ from telederm.accounts.services.onboarding import (
 from telederm.accounts.services.users import PersonData
 from telederm.audit.services import Actor
 from telederm.lib.forms import add_validation_error
+from telederm.web import ratelimit
 from telederm.web.decorators import public
 
 
@@ -111,6 +115,10 @@ def apply_view(request: HttpRequest) -> HttpResponse:
     if region is None:
         return render(request, "accounts/apply_closed.html", status=503)
     form = ApplicationForm(request.POST or None)
+    if request.method == "POST":
+        limited = _too_many_applications(request, form, region)
+        if limited is not None:
+            return limited
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -142,6 +150,34 @@ def apply_view(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("accounts:apply_thanks")
     return render(request, "accounts/apply.html", {"form": form, "region": region})
+
+
+def _too_many_applications(
+    request: HttpRequest, form: ApplicationForm, region: Organisation
+) -> HttpResponse | None:
+    """429 with the form as filled in, beyond TELEDERM_APPLY_RATE_LIMIT posts per network."""
+    limit = ratelimit.Limit(
+        "apply", settings.TELEDERM_APPLY_RATE_LIMIT, settings.TELEDERM_APPLY_RATE_WINDOW_SECONDS
+    )
+    verdict = ratelimit.hit(limit, ratelimit.client_network(request))
+    if verdict.allowed:
+        return None
+    minutes = math.ceil(verdict.retry_after / 60)
+    form.is_valid()  # so the page also marks any field that needs correcting
+    form.add_error(
+        None,
+        ngettext(
+            "Too many applications have been sent from your network. "
+            "Try again in %(minutes)d minute.",
+            "Too many applications have been sent from your network. "
+            "Try again in %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes},
+    )
+    response = render(request, "accounts/apply.html", {"form": form, "region": region}, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
 
 
 @public

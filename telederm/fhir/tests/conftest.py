@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import LazySettings
 from django.test import Client
+from django.utils import timezone
 
-from telederm.accounts.models import Organisation, User
+from telederm.accounts.models import Organisation, Role, User
 from telederm.audit.services import Actor
 from telederm.fhir import codes
 from telederm.fhir.auth import create_api_client
-from telederm.fhir.models import ApiClient, Scope
-from telederm.referrals.models import Referral
+from telederm.fhir.models import ApiClient, FhirReferralLink, Scope
+from telederm.messaging.models import Channel, Message
+from telederm.referrals.models import Patient, Referral, ReferralStatus
 from telederm.review import services as review
+from telederm.review.models import Answer
 from telederm.testing import World, photo
 
 EHR = "urn:oid:1.2.752.0.99.1"  # the client's own identifier system in these tests
@@ -270,3 +275,96 @@ def routed(world: World) -> World:
     world.clinic_a.refresh_from_db()
     world.clinic_b.refresh_from_db()
     return world
+
+
+@dataclass(frozen=True)
+class ClinicCase:
+    """One answered referral of clinic A with a message: what another clinic must never see.
+
+    ``ids``: resource type → the id of clinic A's resource; ``searches``: (resource type,
+    search parameter) → values that find it; ``secrets``: strings of its data that must never
+    reach another clinic's client.
+    """
+
+    ids: dict[str, str]
+    searches: dict[tuple[str, str], tuple[str, ...]]
+    secrets: tuple[str, ...]
+
+
+@pytest.fixture
+def clinic_a_case(api: ApiWorld) -> ClinicCase:
+    """Made directly, not through the services (access is all that matters here; the services
+    that make real ones are tested elsewhere)."""
+    world = api.world
+    now = timezone.now()
+    patient = Patient.objects.create(
+        personal_number=PATIENT,
+        birth_date=now.date().replace(year=1912),
+        sex="male",
+        name="Tolvan Hemligsson",
+    )
+    referral = Referral.objects.create(
+        clinic=world.clinic_a,
+        author=world.gp_a,
+        patient=patient,
+        status=ReferralStatus.ANSWERED,
+        number="TD26-999999",
+        sent_at=now,
+        deadline=now.date() + timedelta(days=7),
+        review_unit=world.unit_x,
+        question="Hemlig fråga om naevus?",
+    )
+    FhirReferralLink.objects.create(
+        client=api.client_a, system=EHR, value="R-A-SECRET", referral=referral
+    )
+    answer = Answer.objects.create(
+        referral=referral,
+        diagnosis="benign_naevus",
+        icd10="D22.9",
+        certainty="certain",
+        action="none",
+        text_to_gp="Godartat hemligt svar.",
+        author=world.derm_x,
+        sent_at=now,
+    )
+    message = Message.objects.create(
+        referral=referral,
+        channel=Channel.CLINIC,
+        author=world.gp_a,
+        author_role=Role.GP,
+        body="Hemligt meddelande",
+        client_key=uuid.uuid4(),
+    )
+    based_on = (f"ServiceRequest/{referral.public_id}", str(referral.public_id))
+    patient_ids = (PATIENT, f"{codes.PERSONNUMMER}|{PATIENT}")
+    return ClinicCase(
+        ids={
+            "ServiceRequest": str(referral.public_id),
+            "DiagnosticReport": str(answer.public_id),
+            "Communication": str(message.public_id),
+        },
+        searches={
+            ("ServiceRequest", "identifier"): (
+                "TD26-999999",
+                f"{codes.REFERRAL_NUMBER}|TD26-999999",
+                f"{EHR}|R-A-SECRET",
+                "R-A-SECRET",
+            ),
+            ("ServiceRequest", "patient.identifier"): patient_ids,
+            ("DiagnosticReport", "based-on"): based_on,
+            ("DiagnosticReport", "patient.identifier"): patient_ids,
+            ("Communication", "based-on"): based_on,
+        },
+        secrets=(
+            str(referral.public_id),
+            str(answer.public_id),
+            str(message.public_id),
+            PATIENT,
+            "TD26-999999",
+            "R-A-SECRET",
+            "Hemligsson",
+            "Hemlig fråga",
+            "hemligt svar",
+            "Hemligt meddelande",
+        ),
+    )
