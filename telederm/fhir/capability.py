@@ -57,10 +57,15 @@ RESOURCES: list[dict[str, Any]] = [
         "type": "DiagnosticReport",
         "documentation": (
             "The dermatologist's answer, once sent (never while it waits for a second reading). "
-            "Scope: report.read."
+            "Scope: report.read. Create: a PAD (histopathology) result of an excised lesion, "
+            "category pathology (v2-0074 SP or PAT, or LOINC LP7839-6), basedOn the referral's "
+            "ServiceRequest; it fills the referral's follow-up, and an identifier makes a repeat "
+            "return the stored result. Scope: pathology.write. A PAD result is read by its id; "
+            "searches return the answers. See docs/fhir.md."
         ),
-        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "interaction": [{"code": "create"}, {"code": "read"}, {"code": "search-type"}],
         "versioning": "no-version",
+        "conditionalCreate": True,
         "searchParam": [
             {
                 "name": "based-on",
@@ -118,9 +123,11 @@ def capability_statement(base_url: str) -> CapabilityStatement:
                     "mode": "server",
                     "documentation": (
                         "Referrals in (ServiceRequest, or a transaction Bundle), answers out "
-                        "(DiagnosticReport), messages both ways (Communication). Media, Binary, "
-                        "Observation, Patient, Practitioner, PractitionerRole and Organization "
-                        "are accepted only inside a referral, not as resources of their own."
+                        "(DiagnosticReport), PAD results in (DiagnosticReport), messages both "
+                        "ways (Communication). Media, Binary, Observation, Patient, "
+                        "Practitioner, PractitionerRole and Organization are accepted only "
+                        "inside a referral (Observation and Practitioner also inside a PAD "
+                        "result), not as resources of their own."
                     ),
                     "security": {
                         "cors": False,

@@ -22,6 +22,8 @@ LOINC = "http://loinc.org"
 MEDIA_TYPE = "http://terminology.hl7.org/CodeSystem/media-type"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 RFC3986 = "urn:ietf:rfc:3986"
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"  # diagnostic service section
+UCUM = "http://unitsofmeasure.org"
 
 LOCAL = "https://telederm.se/fhir"
 REFERRAL_NUMBER = f"{LOCAL}/NamingSystem/referral-number"
@@ -37,10 +39,23 @@ EXT_LATERALITY = f"{LOCAL}/StructureDefinition/laterality"
 EXT_ACCEPT_WARNINGS = f"{LOCAL}/StructureDefinition/quality-warnings-accepted"
 EXT_ACTION = f"{LOCAL}/StructureDefinition/recommended-action"
 EXT_CERTAINTY = f"{LOCAL}/StructureDefinition/certainty"
+PAD_FINDING = f"{LOCAL}/CodeSystem/pad-finding"
+INVASION = f"{LOCAL}/CodeSystem/invasion"
+EXCISION_PLACE = f"{LOCAL}/CodeSystem/excision-place"
+EXT_EXCISION_PLACE = f"{LOCAL}/StructureDefinition/excision-place"
+EXT_REGISTERED_BY = f"{LOCAL}/StructureDefinition/registered-by"
 
 SERVICE_CODE = "teledermoscopy"
 # LOINC 11488-4 "Consult note": the answer is a consultant's report on the referral.
 REPORT_LOINC = "11488-4"
+# A PAD result (histopathology of an excised lesion): LOINC 11526-1 "Pathology study"; its
+# category is surgical pathology (HL7 v2 table 0074 "SP"; "PAT" is accepted too) or LOINC's
+# "Pathology" part (LP7839-6, the US Core category).
+PATHOLOGY_LOINC = "11526-1"
+PATHOLOGY_CATEGORIES = {(V2_0074, "SP"), (V2_0074, "PAT"), (LOINC, "LP7839-6")}
+# SNOMED CT 106243009 "Breslow depth staging for melanoma of skin (observable entity)", the
+# code mCODE gives its Breslow observation.
+BRESLOW_SNOMED = "106243009"
 
 # Laterality as SNOMED CT qualifier values; "U" (unpaired site) has no qualifier.
 LATERALITY_SNOMED = {"R": "24028007", "L": "7771000", "B": "51440002"}

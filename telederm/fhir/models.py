@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     REPORT_READ = "report.read", _("Read answers (DiagnosticReport)")
     COMMUNICATION_READ = "communication.read", _("Read messages (Communication)")
     COMMUNICATION_WRITE = "communication.write", _("Send messages (Communication)")
+    PATHOLOGY_WRITE = "pathology.write", _("Send histopathology results, PAD (DiagnosticReport)")
 
 
 class ApiClient(models.Model):
@@ -72,3 +73,32 @@ class FhirReferralLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}|{self.value} → {self.referral_id}"
+
+
+class FhirPathologyLink(models.Model):
+    """A client's identifier of a PAD report (``DiagnosticReport.identifier`` or the
+    ``If-None-Exist`` search) and the referral whose follow-up it filled, so that a repeated POST
+    returns the stored result instead of registering it again.
+
+    As for referrals, the unique constraint makes concurrent repeats safe: the link is written
+    first in the transaction, so a second request with the same identifier waits for (or fails
+    against) the first and then returns what it stored.
+    """
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="pathology_links")
+    system = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    referral = models.ForeignKey(
+        Referral, on_delete=models.PROTECT, related_name="fhir_pathology_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "system", "value"], name="fhir_pathology_link_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value} → PAD of {self.referral_id}"

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from telederm.fhir import communications, views
+from telederm.fhir import communications, pathology_in, views
 from telederm.fhir.endpoint import ANY_CLIENT, PUBLIC, Route, endpoint
 from telederm.fhir.models import Scope
 
@@ -26,12 +26,16 @@ urlpatterns = [
     ),
     path(
         "DiagnosticReport",
-        endpoint(GET=Route(Scope.REPORT_READ, views.search_diagnostic_reports)),
+        endpoint(
+            GET=Route(Scope.REPORT_READ, views.search_diagnostic_reports),
+            POST=Route(Scope.PATHOLOGY_WRITE, pathology_in.create_pathology_report),
+        ),
         name="diagnostic_reports",
     ),
     path(
         "DiagnosticReport/<str:resource_id>",
-        endpoint(GET=Route(Scope.REPORT_READ, views.read_diagnostic_report)),
+        # A teledermoscopy answer, or a PAD result sent in (the Location of its create).
+        endpoint(GET=Route(Scope.REPORT_READ, pathology_in.read_report)),
         name="diagnostic_report",
     ),
     path(

@@ -2,9 +2,9 @@
 
 Every function takes the referrals already limited to what the viewer may see and to the
 period (``sent_between``: referrals *sent* in the period, whatever happened to them later). They
-use the ORM only (no SQL of their own); medians and percentiles are computed in Python from the
-period's values, so they are exact and the same on SQLite and PostgreSQL. Definitions of every
-figure: ``docs/outcomes.md``.
+use the ORM only (no SQL of their own) and read the row sets of ``facts``, each fetched once per
+queryset; medians and percentiles are computed in Python from the period's values, so they are
+exact and the same on SQLite and PostgreSQL. Definitions of every figure: ``docs/outcomes.md``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from telederm.outcomes.models import FollowUp, Outcome
+from telederm.outcomes import facts
+from telederm.outcomes.models import Outcome
 from telederm.outcomes.numbers import Ratio, median, percentile
-from telederm.referrals.models import ComplementRequest, Referral, ReferralStatus
+from telederm.referrals.models import Referral
 from telederm.review.models import MALIGNANT, Action, Diagnosis
+
+__all__ = ["median", "percentile"]  # used through this module by the report modules and tests
 
 PROMISE_DAYS = 7
 MELANOMA = "melanoma"
@@ -50,23 +52,8 @@ def sent_between(referrals: QuerySet[Referral], start: date, end: date) -> Query
     )
 
 
-def answered(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    return referrals.filter(
-        status=ReferralStatus.ANSWERED, answered_at__isnull=False, answer__sent_at__isnull=False
-    )
-
-
-# The querysets below select rows where these timestamps are set: None never reaches here.
-def _elapsed_days(start: datetime | None, end: datetime | None) -> float:
-    assert start is not None
-    assert end is not None
-    return (end - start).total_seconds() / 86400
-
-
-def _calendar_days(start: datetime | None, end: datetime | None) -> int:
-    assert start is not None
-    assert end is not None
-    return (timezone.localdate(end) - timezone.localdate(start)).days
+def sent_count(referrals: QuerySet[Referral]) -> int:
+    return sum(facts.sent_by_clinic_month(referrals).values())
 
 
 # --- Turnaround and complements -----------------------------------------------------------
@@ -116,11 +103,8 @@ class Turnaround:
 
 
 def turnaround(referrals: QuerySet[Referral]) -> Turnaround:
-    pairs = list(answered(referrals).values_list("sent_at", "answered_at"))
-    return Turnaround(
-        days=[_elapsed_days(s, a) for s, a in pairs],
-        calendar=[_calendar_days(s, a) for s, a in pairs],
-    )
+    times = facts.answered_rows(referrals)
+    return Turnaround(days=[t.days for t in times], calendar=[t.calendar for t in times])
 
 
 @dataclass(frozen=True)
@@ -135,23 +119,16 @@ class Complements:
 
 
 def complements(referrals: QuerySet[Referral]) -> Complements:
-    done = answered(referrals)
-    rounds_by_referral: Counter[int] = Counter()
-    round_days = []
-    for referral_id, asked, replied in ComplementRequest.objects.filter(
-        referral__in=done
-    ).values_list("referral_id", "asked_at", "replied_at"):
-        rounds_by_referral[referral_id] += 1
-        if replied is not None:
-            round_days.append(_elapsed_days(asked, replied))
+    rounds = facts.complement_rounds(referrals)
+    asked = {referral_id for referral_id, _days in rounds}
     with_: list[float] = []
     without: list[float] = []
-    for pk, sent, answered_at in done.values_list("pk", "sent_at", "answered_at"):
-        (with_ if pk in rounds_by_referral else without).append(_elapsed_days(sent, answered_at))
+    for time_ in facts.answered_rows(referrals):
+        (with_ if time_.referral_id in asked else without).append(time_.days)
     return Complements(
         with_complement=Ratio(len(with_), len(with_) + len(without)),
-        rounds=sum(rounds_by_referral.values()),
-        round_days=round_days,
+        rounds=len(rounds),
+        round_days=[days for _pk, days in rounds if days is not None],
         turnaround_with=with_,
         turnaround_without=without,
     )
@@ -168,31 +145,18 @@ def months_between(start: date, end: date) -> list[date]:
     return months
 
 
-def _month(value: datetime | date) -> date:
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.date().replace(day=1)
-    return value.replace(day=1)
-
-
 def monthly_volumes(referrals: QuerySet[Referral]) -> dict[date, int]:
-    rows = referrals.annotate(month=TruncMonth("sent_at")).values("month").annotate(n=Count("pk"))
     totals: Counter[date] = Counter()
-    for row in rows:
-        totals[_month(row["month"])] += row["n"]
+    for sent, n in facts.sent_by_clinic_month(referrals).items():
+        totals[sent.month] += n
     return dict(totals)
 
 
 def clinic_monthly_volumes(referrals: QuerySet[Referral]) -> dict[str, dict[date, int]]:
     """Per clinic name: referrals sent per month."""
-    rows = (
-        referrals.annotate(month=TruncMonth("sent_at"))
-        .values("clinic__name", "month")
-        .annotate(n=Count("pk"))
-    )
     table: dict[str, Counter[date]] = defaultdict(Counter)
-    for row in rows:
-        table[row["clinic__name"]][_month(row["month"])] += row["n"]
+    for sent, n in facts.sent_by_clinic_month(referrals).items():
+        table[sent.clinic][sent.month] += n
     return {name: dict(months) for name, months in sorted(table.items())}
 
 
@@ -209,81 +173,85 @@ class ReviewerFigures:
 
 def reviewer_volumes(referrals: QuerySet[Referral]) -> list[ReviewerFigures]:
     """Answers per reviewer (the answer's author), with their turnaround, most answers first."""
-    people: dict[int, ReviewerFigures] = {}
-    for user_id, first, last, sent, answered_at in answered(referrals).values_list(
-        "answer__author_id",
-        "answer__author__first_name",
-        "answer__author__last_name",
-        "sent_at",
-        "answered_at",
-    ):
-        figures = people.setdefault(user_id, ReviewerFigures(user_id, f"{first} {last}".strip()))
-        figures.turnaround.append(_elapsed_days(sent, answered_at))
-    return sorted(people.values(), key=lambda f: (-f.answers, f.name))
+    days: dict[int, list[float]] = defaultdict(list)
+    for time_ in facts.answered_rows(referrals):
+        days[time_.author_id].append(time_.days)
+    who = facts.names(days)
+    people = [ReviewerFigures(pk, who.get(pk, ""), values) for pk, values in days.items()]
+    return sorted(people, key=lambda f: (-f.answers, f.name))
+
+
+@dataclass(frozen=True)
+class ReviewerMonths:
+    user_id: int
+    name: str
+    months: dict[date, int]  # answers per local month of the answer
+
+    @property
+    def answers(self) -> int:
+        return sum(self.months.values())
+
+
+def reviewer_monthly_volumes(referrals: QuerySet[Referral]) -> list[ReviewerMonths]:
+    """Answers per reviewer and local month of the answer, most answers first."""
+    months: dict[int, Counter[date]] = defaultdict(Counter)
+    for row in facts.answered_rows(referrals):
+        months[row.author_id][row.month] += 1
+    who = facts.names(months)
+    people = [ReviewerMonths(pk, who.get(pk, ""), dict(found)) for pk, found in months.items()]
+    return sorted(people, key=lambda person: (-person.answers, person.name))
 
 
 def quality_warnings(referrals: QuerySet[Referral]) -> Ratio:
     """Referrals with at least one photo (not removed) that carries a quality warning."""
-    flagged = (
-        referrals.filter(
-            lesion_links__images__removed_at__isnull=True,
-            lesion_links__images__warnings__0__isnull=False,
-        )
-        .values("pk")
-        .distinct()
-        .count()
-    )
-    return Ratio(flagged, referrals.count())
+    return Ratio(sum(facts.warned_by_clinic(referrals).values()), sent_count(referrals))
 
 
 # --- Decisions ----------------------------------------------------------------------------
 
 
-def _mix(referrals: QuerySet[Referral], column: str, choices: list[str]) -> list[tuple[str, int]]:
-    counts = {
-        row[column]: row["n"]
-        for row in answered(referrals).values(column).annotate(n=Count("pk")).order_by()
-    }
-    return [(value, counts.get(value, 0)) for value in choices]
+def _mix(referrals: QuerySet[Referral], position: int, choices: list[str]) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for pair, n in facts.answer_mix(referrals).items():
+        counts[pair[position]] += n
+    return [(value, counts[value]) for value in choices]
 
 
 def diagnosis_mix(referrals: QuerySet[Referral]) -> list[tuple[str, int]]:
-    return _mix(referrals, "answer__diagnosis", list(Diagnosis.values))
+    return _mix(referrals, 0, list(Diagnosis.values))
 
 
 def action_mix(referrals: QuerySet[Referral]) -> list[tuple[str, int]]:
-    return _mix(referrals, "answer__action", list(Action.values))
+    return _mix(referrals, 1, list(Action.values))
 
 
 def closed_without_action(referrals: QuerySet[Referral]) -> Ratio:
     """Answers that needed neither excision, referral, SVF nor a check-up ("no action")."""
-    done = answered(referrals)
-    return Ratio(done.filter(answer__action=Action.NONE).count(), done.count())
+    mix = facts.answer_mix(referrals)
+    closed = sum(n for (_diagnosis, action), n in mix.items() if action == Action.NONE)
+    return Ratio(closed, sum(mix.values()))
 
 
 # --- Outcomes -----------------------------------------------------------------------------
 
 
-def follow_ups(referrals: QuerySet[Referral]) -> QuerySet[FollowUp]:
-    return FollowUp.objects.filter(referral__in=answered(referrals))
-
-
 def follow_up_coverage(referrals: QuerySet[Referral], actions: tuple[str, ...]) -> Ratio:
     """Answers recommending excision, referral or SVF that have a registered follow-up."""
-    due = answered(referrals).filter(answer__action__in=actions)
-    return Ratio(due.filter(follow_up__isnull=False).count(), due.count())
+    due = sum(n for (_d, action), n in facts.answer_mix(referrals).items() if action in actions)
+    done = sum(1 for row in facts.follow_up_rows(referrals) if row.action in actions)
+    return Ratio(done, due)
+
+
+def _excised(referrals: QuerySet[Referral]) -> list[facts.FollowUpRow]:
+    return [row for row in facts.follow_up_rows(referrals) if row.outcome == Outcome.EXCISED]
 
 
 def lead_times(referrals: QuerySet[Referral]) -> dict[str, list[int]]:
     """Days from the referral's sending (its local date) to the excision, per place."""
     result: dict[str, list[int]] = defaultdict(list)
-    for place, done_on, sent in (
-        follow_ups(referrals)
-        .filter(outcome=Outcome.EXCISED, done_on__isnull=False)
-        .values_list("place", "done_on", "referral__sent_at")
-    ):
-        if done_on is not None and sent is not None:
-            result[place].append((done_on - timezone.localdate(sent)).days)
+    for row in _excised(referrals):
+        if row.lead_days is not None:
+            result[row.place].append(row.lead_days)
     return dict(result)
 
 
@@ -321,10 +289,10 @@ class Excisions:
 
 
 def excisions(referrals: QuerySet[Referral]) -> Excisions:
-    excised = follow_ups(referrals).filter(outcome=Outcome.EXCISED)
-    pads = Counter(excised.exclude(pad_diagnosis="").values_list("pad_diagnosis", flat=True))
+    excised = _excised(referrals)
+    pads = Counter(row.pad_diagnosis for row in excised if row.pad_diagnosis)
     return Excisions(
-        excised=excised.count(),
+        excised=len(excised),
         with_pad=sum(pads.values()),
         melanoma_in_situ=pads[Diagnosis.MELANOMA_IN_SITU],
         melanoma_invasive=pads[Diagnosis.INVASIVE_MELANOMA],
@@ -357,26 +325,20 @@ class Concordance:
         return Ratio(sum(1 for t, p in self.pairs if t == p), len(self.pairs))
 
 
-def _pad_pairs(referrals: QuerySet[Referral]) -> QuerySet[FollowUp]:
-    return follow_ups(referrals).filter(outcome=Outcome.EXCISED).exclude(pad_diagnosis="")
+def _pad_pairs(referrals: QuerySet[Referral]) -> list[facts.FollowUpRow]:
+    return [row for row in _excised(referrals) if row.pad_diagnosis]
 
 
 def concordance(referrals: QuerySet[Referral]) -> Concordance:
-    pairs = _pad_pairs(referrals).values_list("referral__answer__diagnosis", "pad_diagnosis")
-    return Concordance(pairs=list(pairs))
+    return Concordance(pairs=[(row.diagnosis, row.pad_diagnosis) for row in _pad_pairs(referrals)])
 
 
 def concordance_by_reviewer(referrals: QuerySet[Referral]) -> list[tuple[int, str, Concordance]]:
-    people: dict[int, tuple[str, list[tuple[str, str]]]] = {}
-    for user_id, first, last, tele, pad in _pad_pairs(referrals).values_list(
-        "referral__answer__author_id",
-        "referral__answer__author__first_name",
-        "referral__answer__author__last_name",
-        "referral__answer__diagnosis",
-        "pad_diagnosis",
-    ):
-        people.setdefault(user_id, (f"{first} {last}".strip(), []))[1].append((tele, pad))
+    pairs: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for row in _pad_pairs(referrals):
+        pairs[row.author_id].append((row.diagnosis, row.pad_diagnosis))
+    who = facts.names(pairs)
     return sorted(
-        ((uid, name, Concordance(pairs)) for uid, (name, pairs) in people.items()),
+        ((uid, who.get(uid, ""), Concordance(found)) for uid, found in pairs.items()),
         key=lambda row: row[1],
     )

@@ -38,12 +38,21 @@ def reminder_due_before(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(weeks=reminder_weeks())
 
 
+def awaiting_since(now: datetime | None = None) -> datetime:
+    """Answers older than ``TELEDERM_FOLLOW_UP_WINDOW_MONTHS`` no longer wait for a follow-up:
+    they count as "no follow-up registered" in the statistics. The window also keeps the work
+    list and its count on the start page bounded by a year's referrals, not by the history."""
+    months = int(getattr(settings, "TELEDERM_FOLLOW_UP_WINDOW_MONTHS", 12))
+    return (now or timezone.now()) - timedelta(days=round(months * 30.44))
+
+
 def awaiting(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Answered referrals recommending excision, referral or SVF with no follow-up yet,
-    the oldest answer first."""
+    """Answered referrals recommending excision, referral or SVF with no follow-up yet, answered
+    within the follow-up window (``awaiting_since``), the oldest answer first."""
     return (
         referrals.filter(
             status=ReferralStatus.ANSWERED,
+            answered_at__gte=awaiting_since(),
             answer__sent_at__isnull=False,
             answer__action__in=FOLLOW_UP_ACTIONS,
             follow_up__isnull=True,

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from telederm.outcomes import facts
 from telederm.outcomes import queries as q
 from telederm.outcomes import report_activity as activity
 from telederm.outcomes import report_outcomes as outcomes
@@ -30,6 +31,7 @@ SECTIONS: list[tuple[object, list[Builder]]] = [
             activity.monthly_table,
             activity.clinics_table,
             activity.reviewers_table,
+            activity.reviewer_months_table,
             activity.quality_table,
         ],
     ),
@@ -74,6 +76,12 @@ def columns(perspective: Perspective, filters: Filters) -> list[Column]:
         result.append(Column(label, region, suppress=True))
         others = region.exclude(clinic=perspective.organisation)
         result.append(Column("", others, suppress=True, hidden=True))
+        # The own clinic and the other clinics are parts of the region's column: their figures
+        # are cut out of the region's rows instead of being fetched again (facts.narrow).
+        clinic = perspective.organisation.pk
+        if (filters.clinic, filters.unit, filters.reviewer) == (None, None, None):
+            facts.narrow(own, region, lambda pk: pk == clinic)
+        facts.narrow(others, region, lambda pk: pk != clinic)
     return result
 
 

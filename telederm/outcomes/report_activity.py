@@ -32,7 +32,7 @@ def turnaround_table(p: Perspective, cols: list[Column], f: Filters) -> Table:
         _("Time from referral to answer"),
         cols,
         [
-            (_("Referrals sent"), lambda c: count_cell(c.referrals.count(), c.suppress)),
+            (_("Referrals sent"), lambda c: count_cell(q.sent_count(c.referrals), c.suppress)),
             (_("Answered"), lambda c: count_cell(t(c).n, c.suppress)),
             (_("Median"), lambda c: days_text(t(c).median, t(c).n, c.suppress)),
             (_("90th percentile"), lambda c: days_text(t(c).p90, t(c).n, c.suppress)),
@@ -143,6 +143,45 @@ def reviewers_table(p: Perspective, cols: list[Column], f: Filters) -> Table | N
         _("Answers per reviewer"),
         [_("Reviewer"), _("Answers"), _("Median time to answer")],
         rows,
+    )
+
+
+def reviewer_months_table(p: Perspective, cols: list[Column], f: Filters) -> Table | None:
+    """Answers per reviewer and month, with the same rows as ``reviewers_table``: a dermatologist
+    sees their own, a unit lead and the region every reviewer. Not suppressed, like that table:
+    the counts are of the reviewers' own answers to their unit's referrals."""
+    if not p.shows_reviewers:
+        return None
+    people = [
+        person
+        for person in q.reviewer_monthly_volumes(cols[0].referrals)
+        if not hidden_reviewer(p, person.user_id)
+    ]
+    # The month of the answer: a referral sent at the end of the period may be answered after it.
+    last = max((month for person in people for month in person.months), default=f.end)
+    months = q.months_between(f.start, max(f.end, last))
+    totals = [sum(person.months.get(month, 0) for person in people) for month in months]
+    rows: list[list[object]] = [
+        [person.name, *(person.months.get(month, 0) for month in months), person.answers]
+        for person in people
+    ]
+    if len(people) > 1:
+        rows.append([_("All reviewers shown"), *totals, sum(totals)])
+    title = _("Answers per reviewer and month")
+    labels = [month.strftime("%Y-%m") for month in months]
+    chart = bar_chart(
+        "chart-reviewer-months",
+        title,
+        list(zip(labels, totals, strict=True)),
+        _("Answers of the reviewers shown, per month of the answer."),
+    )
+    return Table(
+        "reviewer_months",
+        title,
+        [_("Reviewer"), *labels, _("Total")],
+        rows,
+        chart,
+        note=_("By the month the answer was sent, for the referrals sent in the period."),
     )
 
 

@@ -6,7 +6,7 @@ Run on SQLite and on PostgreSQL (``DATABASE_URL``): the numbers must be exactly 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils import timezone
 from telederm.outcomes import queries as q
 from telederm.outcomes.access import FOLLOW_UP_ACTIONS
 from telederm.outcomes.numbers import Ratio, median, percentile
+from telederm.outcomes.tests import helpers
 from telederm.outcomes.tests.history import History, build
 from telederm.referrals.models import Referral
 from telederm.testing import World
@@ -153,3 +154,32 @@ def test_period_filter_uses_local_dates(world: World, history: History) -> None:
     )
     assert before.count() == 2
     assert q.turnaround(before).median == pytest.approx(1 / 24)
+
+
+def test_answers_per_reviewer_and_month_of_the_history(world: World, history: History) -> None:
+    """Disa answers the odd referrals, Dan the even ones; referral i is sent at 08:00 on day
+    base + (i - 1) // 2 and answered 6·i hours later: the month of each answer follows from
+    that, independently of the database."""
+    expected: dict[str, Counter[date]] = {"Disa": Counter(), "Dan": Counter()}
+    for i in range(1, 41):
+        sent = helpers.local(history.base + timedelta(days=(i - 1) // 2))
+        answered_on = timezone.localdate(sent + timedelta(hours=6 * i))
+        expected["Disa" if i % 2 else "Dan"][answered_on.replace(day=1)] += 1
+    period = q.sent_between(Referral.objects.all(), history.base, history.today)
+
+    found = {person.name.split()[0]: person for person in q.reviewer_monthly_volumes(period)}
+
+    assert set(found) == {"Disa", "Dan"}
+    assert found["Disa"].months == dict(expected["Disa"])
+    assert found["Dan"].months == dict(expected["Dan"])
+    assert found["Disa"].answers == found["Dan"].answers == 20  # 43 and 44 are outside
+    assert found["Disa"].user_id == world.derm_x.pk
+    # The row totals are the "answers per reviewer" table's counts.
+    totals = {f.name.split()[0]: f.answers for f in q.reviewer_volumes(period)}
+    assert totals == {name: person.answers for name, person in found.items()}
+    # Every referral, also the two sent before the period (both Disa's, answered in an hour).
+    everything = {
+        person.name.split()[0]: person.answers
+        for person in q.reviewer_monthly_volumes(Referral.objects.all())
+    }
+    assert everything == {"Disa": 22, "Dan": 20}

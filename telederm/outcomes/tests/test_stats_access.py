@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.http import Http404
@@ -203,8 +204,98 @@ def test_the_page_shows_tables_charts_and_csv_links(
     response = client.get(reverse("outcomes:stats"))
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.count("<svg") == 3  # turnaround, monthly volumes, lead time
+    # Turnaround, monthly volumes, answers per reviewer and month, lead time.
+    assert page.count("<svg") == 4
     assert "style=" not in page.split("<main", 1)[1]  # the CSP allows no inline style
     for slug in report.BUILDERS:
         assert reverse("outcomes:export", args=[slug]) in page
     assert reverse("outcomes:unit", args=[world.unit_x.public_id]) in page
+
+
+@pytest.fixture
+def months(world: World, dan: User) -> Filters:
+    """Answers in January–April 2025 by Disa and Dan (unit X) and Hugo (unit Y); the period is
+    January–March, by the day of sending."""
+
+    def one(author: User, sent: date, answered: date, **where: Any) -> None:
+        referral = helpers.bare_referral(
+            world, sent_at=helpers.local(sent, 22), status=ReferralStatus.IN_REVIEW, **where
+        )
+        helpers.bare_answer(referral, author, helpers.local(answered, 9))
+
+    one(world.derm_x, date(2025, 1, 10), date(2025, 1, 12))
+    one(world.derm_x, date(2025, 1, 30), date(2025, 2, 2))  # sent in January, answered in February
+    one(world.derm_x, date(2025, 2, 14), date(2025, 2, 15), clinic=world.clinic_b)
+    for _n in range(3):
+        one(dan, date(2025, 2, 3), date(2025, 2, 5))
+    one(dan, date(2025, 3, 31), date(2025, 4, 1))  # answered after the period: its own column
+    one(world.derm_y, date(2025, 2, 10), date(2025, 2, 11), unit=world.unit_y)
+    one(dan, date(2024, 12, 20), date(2025, 1, 3))  # sent before the period: not counted
+    return Filters(start=date(2025, 1, 1), end=date(2025, 3, 31))
+
+
+def _months(user: User, filters: Filters) -> report.Table:
+    return report.build_one(get_perspective(user, None), filters, "reviewer_months")
+
+
+def test_answers_per_reviewer_and_month_for_the_region(
+    world: World, dan: User, months: Filters
+) -> None:
+    table = _months(world.region_admin, months)
+    assert table.header == ["Reviewer", "2025-01", "2025-02", "2025-03", "2025-04", "Total"]
+    assert table.rows == [
+        [dan.full_name, 0, 3, 0, 1, 4],
+        [world.derm_x.full_name, 1, 2, 0, 0, 3],
+        [world.derm_y.full_name, 0, 1, 0, 0, 1],
+        ["All reviewers shown", 1, 6, 0, 1, 8],
+    ]
+    assert table.chart is not None
+    assert ">6</text>" in table.chart  # the February bar of the chart: all reviewers shown
+
+
+def test_answers_per_reviewer_and_month_a_dermatologist_sees_their_own(
+    client: Client, world: World, dan: User, months: Filters
+) -> None:
+    own = _months(world.derm_x, months)
+    assert own.header == ["Reviewer", "2025-01", "2025-02", "2025-03", "Total"]
+    assert own.rows == [[world.derm_x.full_name, 1, 2, 0, 3]]
+    lead = member(world.unit_x, Role.UNIT_LEAD, first_name="Lea")
+    assert _months(lead, months).rows == [
+        [dan.full_name, 0, 3, 0, 1, 4],
+        [world.derm_x.full_name, 1, 2, 0, 0, 3],
+        ["All reviewers shown", 1, 5, 0, 1, 7],
+    ]
+    with pytest.raises(Http404):
+        _months(world.gp_a, months)  # a clinic has no reviewer rows
+    # The CSV holds the same rows; asking for a colleague's figures does not widen it.
+    login(client, world.derm_x)
+    query = {"start": "2025-01-01", "end": "2025-03-31", "reviewer": str(dan.public_id)}
+    response = client.get(reverse("outcomes:export", args=["reviewer_months"]), query)
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig")), delimiter=";"))
+    assert rows[1:] == [[world.derm_x.full_name, "1", "2", "0", "3"]]
+    login(client, world.gp_a)
+    export = client.get(reverse("outcomes:export", args=["reviewer_months"]), query)
+    assert export.status_code == 404
+
+
+def test_a_clinics_columns_cut_from_the_regions_rows_equal_their_own_queries(
+    world: World, numbers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clinic perspective takes its own and the other clinics' rows out of the region's
+    (facts.narrow); fetched separately they give exactly the same page."""
+    sent = timezone.now() - timedelta(days=10)
+    for n in range(7):  # enough of clinic B's own that the region column is shown
+        referral = helpers.bare_referral(
+            world, sent_at=sent, status=ReferralStatus.IN_REVIEW, clinic=world.clinic_b
+        )
+        helpers.bare_answer(referral, world.derm_x, sent + timedelta(hours=n), action="none")
+    perspective = get_perspective(world.gp_a, None)
+    cut = report.build(perspective, _filters())
+    monkeypatch.setattr(report.facts, "narrow", lambda *args: None)
+    fetched = report.build(perspective, _filters())
+
+    assert [[t.rows for t in s.tables] for s in cut] == [
+        [t.rows for t in s.tables] for s in fetched
+    ]
+    turnaround = {row[0]: row[1:] for row in cut[0].tables[0].rows}
+    assert turnaround["Referrals sent"] == [6, 16]
