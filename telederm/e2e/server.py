@@ -10,6 +10,12 @@ PostgreSQL (``DATABASE_URL=postgres://…``): the pytest-django test database is
 dropped by pytest and must not be shared with a server process that outlives a test, and the
 browser journeys test the pages, not the database engine (the PostgreSQL-specific behaviour has
 its own tests).
+
+The same class starts the processes of a deployment one by one (``start_web``,
+``start_worker``) against a database and storage given by the caller: the test of several app
+servers and workers (``telederm/web/tests/test_two_servers.py``) starts one instance per
+process, each with a data dir of its own, so that nothing but the database and the object store
+is shared.
 """
 
 from __future__ import annotations
@@ -50,7 +56,13 @@ class DemoServerError(RuntimeError):
 class DemoServer:
     """gunicorn + db_worker on a fresh demo database; ``base_url`` is where the browser goes."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        database_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -67,12 +79,13 @@ class DemoServer:
                 "DJANGO_SETTINGS_MODULE": "telederm.settings",
                 "TELEDERM_MODE": "demo",
                 "TELEDERM_DATA_DIR": str(self.data_dir),
-                "DATABASE_URL": f"sqlite:///{self.data_dir / 'telederm.sqlite3'}",
+                "DATABASE_URL": database_url or f"sqlite:///{self.data_dir / 'telederm.sqlite3'}",
                 "TELEDERM_BASE_URL": self.base_url,
                 "TELEDERM_LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(extra_env or {})
         self.env = env
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -97,6 +110,13 @@ class DemoServer:
     def start(self) -> None:
         self.manage("migrate", "--no-input")
         self.manage("seed_demo")
+        self.start_web()
+        self.start_worker()
+        self.wait_until_up()
+
+    def start_web(self, *, workers: int = 2, threads: int = 4) -> None:
+        """gunicorn on ``self.port`` (call ``wait_until_up`` before sending requests); with
+        ``threads=1`` its workers are sync workers, one request at a time each."""
         self._spawn(
             [
                 sys.executable,
@@ -106,9 +126,9 @@ class DemoServer:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "2",
+                str(workers),
                 "--threads",
-                "4",
+                str(threads),
                 "--timeout",
                 "60",
                 "--graceful-timeout",
@@ -119,17 +139,22 @@ class DemoServer:
             ],
             self.web_log,
         )
-        self._spawn(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.5", "--no-startup-delay"],
-            self.worker_log,
-        )
+
+    def start_worker(self, *, worker_id: str | None = None) -> None:
+        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.5"]
+        command += ["--no-startup-delay", *(["--worker-id", worker_id] if worker_id else [])]
+        self._spawn(command, self.worker_log)
+
+    def wait_until_up(self, *, web: bool = True) -> None:
+        """Until the web server answers (``web``) and no process has exited at start."""
         deadline = time.monotonic() + START_TIMEOUT
+        settled = time.monotonic() + 1.0  # a worker that cannot start fails within a second
         while time.monotonic() < deadline:
             for process in self._processes:
                 if process.poll() is not None:
                     self.stop()
                     raise DemoServerError(f"a server process exited at start:\n{self.logs()}")
-            if self._answers():
+            if self._answers() if web else time.monotonic() >= settled:
                 return
             time.sleep(0.1)
         self.stop()

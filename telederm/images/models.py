@@ -82,3 +82,67 @@ class LesionImage(models.Model):
     @property
     def needs_attention(self) -> bool:
         return bool(self.warnings) and not self.warnings_accepted
+
+
+class ChunkedUpload(models.Model):
+    """A photo that arrives in pieces (``images.chunks``), possibly through several app servers.
+
+    The row is the one place every server agrees on: the pieces' bytes are in the default
+    storage (local files or the object store), the list of pieces received is in
+    ``UploadChunk``, and the server that completes the set locks this row, so the photo is
+    stored once. ``image`` is set when it was; ``error`` when the whole file was refused.
+    Unfinished uploads are swept a day after they started (``cleanup.remove_stale_uploads``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral_lesion = models.ForeignKey(
+        ReferralLesion, on_delete=models.CASCADE, related_name="chunked_uploads"
+    )
+    upload_id = models.UUIDField()
+    kind = models.CharField(max_length=12, choices=ImageKind.choices)
+    total_bytes = models.PositiveIntegerField()
+    chunk_bytes = models.PositiveIntegerField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    image = models.ForeignKey(
+        LesionImage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral_lesion", "upload_id"], name="chunked_upload_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"upload {self.upload_id} ({self.total_bytes} bytes)"
+
+    @property
+    def chunk_count(self) -> int:
+        return -(-self.total_bytes // self.chunk_bytes)
+
+
+class UploadChunk(models.Model):
+    """One received piece: where its bytes are stored, and their size and SHA-256 (a repeated
+    piece must be the same bytes)."""
+
+    upload = models.ForeignKey(ChunkedUpload, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveSmallIntegerField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "index"], name="upload_chunk_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of {self.upload_id}"

@@ -7,14 +7,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from telederm.accounts.access import me
 from telederm.audit.services import Actor
-from telederm.images import services
+from telederm.images import chunks, services
 from telederm.images.models import LesionImage
 from telederm.images.processing import WARNING_MESSAGES
 from telederm.referrals import access
@@ -87,6 +87,47 @@ def upload_view(request: HttpRequest, referral_id: UUID, link_id: int) -> HttpRe
     except ValidationError as exc:
         return _error(request, " ".join(exc.messages), 422)
     return _card(request, image, link.referral, status=201 if _created else 200)
+
+
+# How the chunked upload answers a refused piece (other refusals concern the photo: 422).
+CHUNK_STATUS = {
+    chunks.INCOMPLETE: 400,
+    chunks.TOO_LARGE: 413,
+    chunks.CONFLICT: 409,
+    chunks.BUSY: 429,
+}
+
+
+@require_POST
+def upload_chunk_view(request: HttpRequest, referral_id: UUID, link_id: int) -> HttpResponse:
+    """One piece of a large photo (``images.chunks``). The piece that completes the photo is
+    answered like ``upload_view`` (the photo's card, 201 or 200 for a repeat); the others with
+    202 and the indexes of the pieces the server still lacks."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > chunks.CHUNK_BYTES + 64 * 1024:
+        return _error(request, _("The upload was incomplete. Try again."), 413)
+    link = _link_for_edit(request, referral_id, link_id)
+    part = request.FILES.get("chunk")
+    if part is None:
+        return _error(request, _("No photo arrived. Try again."), 400)
+    try:
+        piece = chunks.Piece(
+            upload_id=uuid.UUID(request.POST.get("upload_id", "")),
+            kind=request.POST.get("kind", ""),
+            total_bytes=int(request.POST.get("total", "")),
+            offset=int(request.POST.get("offset", "")),
+            data=part.read(chunks.CHUNK_BYTES + 1),
+        )
+    except ValueError:
+        return _error(request, _("The upload was incomplete. Try again."), 400)
+    try:
+        outcome = chunks.receive_chunk(link=link, piece=piece, by=Actor.from_request(request))
+    except ValidationError as exc:
+        status = CHUNK_STATUS.get(str(getattr(exc, "code", "")), 422)
+        return _error(request, " ".join(exc.messages), status)
+    if outcome.image is None:
+        return JsonResponse({"missing": list(outcome.missing)}, status=202)
+    return _card(request, outcome.image, link.referral, status=201 if outcome.created else 200)
 
 
 def _image_for_edit(request: HttpRequest, referral_id: UUID, image_id: UUID) -> LesionImage:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +26,12 @@ from telederm.audit.services import Actor, record
 from telederm.lib.tasks import enqueue_with_transaction
 from telederm.messaging.models import Channel, Message, ThreadRead
 from telederm.referrals import access
-from telederm.referrals.models import Referral, ReferralConsultant
+from telederm.referrals.models import (
+    SUBMITTED_STATES,
+    Referral,
+    ReferralConsultant,
+    ReferralStatus,
+)
 
 MAX_LENGTH = 5000
 
@@ -129,22 +135,43 @@ def mark_read(*, referral: Referral, channel: str, user: User) -> None:
 
 
 def unread_messages(user: User) -> QuerySet[Message]:
-    """Messages by others in threads the user can read, newer than where they stopped reading."""
-    visible = access.referrals_visible_to(user)
+    """Messages by others in threads the user can read, newer than where they stopped reading,
+    from the last ``TELEDERM_UNREAD_DAYS`` days (docs/decisions/0006-unread-window.md).
+
+    The window keeps the badge on every page independent of the size of the history: the query
+    starts from the index on ``created_at`` instead of from every referral the user may read.
+    Older messages stay in their threads; they only no longer count as news.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Message.objects.none()
+    clinics = list(access.gp_clinics(user).values_list("pk", flat=True))
+    units = list(access.review_units(user).values_list("pk", flat=True))
+    submitted = list(SUBMITTED_STATES)
+    # ``clinic`` and ``review_unit`` are the message's copies of its referral's (indexed with
+    # ``created_at``); the referral's status is still checked, as in referrals.access.
+    scope = Q(pk__in=[])
+    if clinics:
+        scope |= Q(
+            channel=Channel.CLINIC,
+            clinic__in=clinics,
+            referral__status__in=[*submitted, ReferralStatus.WITHDRAWN],
+        )
+    if units:
+        scope |= Q(review_unit__in=units, referral__status__in=submitted)
+        scope |= Q(
+            referral__in=ReferralConsultant.objects.filter(user=user).values("referral_id"),
+            referral__status__in=submitted,
+        )
     read_up_to = ThreadRead.objects.filter(
         user=user,
         referral=OuterRef("referral"),
         channel=OuterRef("channel"),
         last_read_at__gte=OuterRef("created_at"),
     )
-    dermatologist = Q(referral__review_unit__in=access.review_units(user)) | Q(
-        referral__consultants__user=user
-    )
-    threads = Q(channel=Channel.CLINIC) | (Q(channel=Channel.CONSULTATION) & dermatologist)
-    clinic_side = Q(channel=Channel.CLINIC, referral__clinic__in=access.gp_clinics(user))
+    since = timezone.now() - timedelta(days=settings.TELEDERM_UNREAD_DAYS)
     return (
-        Message.objects.filter(referral__in=visible)
-        .filter(threads & (dermatologist | clinic_side))
+        Message.objects.filter(created_at__gte=since)
+        .filter(scope)
         .exclude(author=user)
         .exclude(Exists(read_up_to))
     )

@@ -11,6 +11,7 @@ reached through their referral, so these functions are the one place the rules l
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -18,7 +19,12 @@ from django.http import Http404
 
 from telederm.accounts.access import active_memberships
 from telederm.accounts.models import Organisation, Role, User
-from telederm.referrals.models import SUBMITTED_STATES, Referral, ReferralStatus
+from telederm.referrals.models import (
+    SUBMITTED_STATES,
+    Referral,
+    ReferralConsultant,
+    ReferralStatus,
+)
 
 
 def gp_clinics(user: User) -> QuerySet[Organisation]:
@@ -36,15 +42,30 @@ def review_units(user: User) -> QuerySet[Organisation]:
 
 
 def referrals_visible_to(user: User) -> QuerySet[Referral]:
+    """Every referral the user may read, as one queryset without joins (so no duplicates).
+
+    The clinic, unit and consultation ids are read first (a few small indexed queries) and put
+    into the query as constants: PostgreSQL can then combine the indexes on ``clinic_id``,
+    ``review_unit_id`` and ``id`` (a BitmapOr), and a further filter (patient, status) narrows it
+    without visiting every referral of a review unit. With subqueries inside the ``OR`` it read
+    the whole table (docs/performance.md).
+    """
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
-    clinics = gp_clinics(user)
-    return Referral.objects.filter(
-        Q(clinic__in=clinics, status__in=[*SUBMITTED_STATES, ReferralStatus.WITHDRAWN])
-        | Q(clinic__in=clinics, author=user, status=ReferralStatus.DRAFT)
-        | Q(review_unit__in=review_units(user), status__in=SUBMITTED_STATES)
-        | Q(consultants__user=user, status__in=SUBMITTED_STATES)
-    ).distinct()
+    clinics = list(gp_clinics(user).values_list("pk", flat=True))
+    units = list(review_units(user).values_list("pk", flat=True))
+    consulted = list(
+        ReferralConsultant.objects.filter(user=user).values_list("referral_id", flat=True)
+    )
+    rules = Q(pk__in=[])
+    if clinics:
+        rules |= Q(clinic__in=clinics, status__in=[*SUBMITTED_STATES, ReferralStatus.WITHDRAWN])
+        rules |= Q(clinic__in=clinics, author=user, status=ReferralStatus.DRAFT)
+    if units:
+        rules |= Q(review_unit__in=units, status__in=SUBMITTED_STATES)
+    if consulted:
+        rules |= Q(pk__in=consulted, status__in=SUBMITTED_STATES)
+    return Referral.objects.filter(rules)
 
 
 def is_consultant(user: User, referral: Referral) -> bool:
@@ -113,10 +134,12 @@ def follow_up_referrals(user: User) -> QuerySet[Referral]:
     review unit that answered it. Which answers call for a follow-up is the outcomes app's rule."""
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
+    # Ids as constants and no join: see referrals_visible_to.
+    clinics = list(clinic_staff_clinics(user).values_list("pk", flat=True))
+    units = list(review_units(user).values_list("pk", flat=True))
     return Referral.objects.filter(
-        Q(clinic__in=clinic_staff_clinics(user)) | Q(review_unit__in=review_units(user)),
-        status=ReferralStatus.ANSWERED,
-    ).distinct()
+        Q(clinic__in=clinics) | Q(review_unit__in=units), status=ReferralStatus.ANSWERED
+    )
 
 
 def get_follow_up_referral(user: User, public_id: UUID | str) -> Referral:
@@ -129,3 +152,14 @@ def get_follow_up_referral(user: User, public_id: UUID | str) -> Referral:
         )
     except (Referral.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
+
+
+def unread_answer_referrals() -> QuerySet[Any]:
+    """Ids of the referrals whose answer no GP has marked as read, as a subquery.
+
+    Filtering on this (``pk__in=``) lets PostgreSQL start from the few unread answers (index on
+    ``review_answer.read_at``) instead of from every answered referral of a clinic.
+    """
+    from telederm.review.models import Answer
+
+    return Answer.objects.filter(read_at__isnull=True).values("referral_id")

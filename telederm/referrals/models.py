@@ -193,6 +193,8 @@ class Referral(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["clinic", "status", "-created_at"]),
+            # The GP's answered list walks this from the newest (referrals.views.pages).
+            models.Index(fields=["clinic", "status", "-answered_at"]),
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["author", "status"]),
             models.Index(fields=["review_unit", "status", "deadline"]),

@@ -30,6 +30,11 @@ urlpatterns = [
     path(
         "<uuid:referral_id>/lesions/<int:link_id>/upload/", image_views.upload_view, name="upload"
     ),
+    path(
+        "<uuid:referral_id>/lesions/<int:link_id>/upload/chunk/",
+        image_views.upload_chunk_view,
+        name="upload_chunk",
+    ),
     path("<uuid:referral_id>/history/", wizard.history_view, name="history"),
     path("<uuid:referral_id>/review/", wizard.review_view, name="review"),
     path("<uuid:referral_id>/send/", wizard.send_view, name="send"),

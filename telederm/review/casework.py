@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from telederm.accounts.models import Organisation, OrganisationKind, Role, User
 from telederm.audit.models import Action as AuditAction
 from telederm.audit.services import Actor
+from telederm.messaging.models import Message
 from telederm.referrals import access
 from telederm.referrals.models import ComplementRequest, Referral, ReferralEvent, ReferralStatus
 from telederm.review.models import Amendment, Answer
@@ -109,6 +110,7 @@ def move_to_unit(*, referral: Referral, unit: Organisation, reason: str, by: Act
         locked.save(
             update_fields=["review_unit", "status", "assigned_to", "assigned_at", "updated_at"]
         )
+        Message.objects.filter(referral=locked).update(review_unit=unit)
         _audit(
             AuditAction.CASE_MOVED,
             locked,

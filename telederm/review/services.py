@@ -53,7 +53,8 @@ def queue_for(user: User) -> QuerySet[Referral]:
     """
     return (
         Referral.objects.filter(
-            review_unit__in=access.review_units(user),
+            # Ids as constants: the (review_unit, status, deadline) index then applies.
+            review_unit__in=list(access.review_units(user).values_list("pk", flat=True)),
             status__in=[
                 ReferralStatus.SENT,
                 ReferralStatus.IN_REVIEW,

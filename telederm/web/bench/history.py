@@ -91,7 +91,7 @@ def generate(
     referrals: int,
     clinics: int = 200,
     units: int = 3,
-    years: int = 5,
+    years: float = 5,
     seed: int = 7,
     progress: Callable[[str], None] = print,
 ) -> People:
@@ -101,7 +101,7 @@ def generate(
     crew = people(clinics, units, gps_per_clinic=4, derms_per_unit=10)
     placeholders()
     now = timezone.now()
-    span = timedelta(days=365 * years)
+    span = timedelta(days=365 * years)  # fractions allowed: 0.025 ≈ 9 days
     first: dict[type[models.Model], int] = {
         m: _next_id(m)
         for m in (Patient, Lesion, Referral, ReferralLesion, LesionImage, Answer, Message)
@@ -388,6 +388,8 @@ def generate(
             "id",
             "public_id",
             "referral_id",
+            "clinic_id",
+            "review_unit_id",
             "channel",
             "author_id",
             "author_role",
@@ -400,6 +402,8 @@ def generate(
                 first[Message] + i,
                 uuid.UUID(int=rng.getrandbits(128), version=4),
                 first[Referral] + n,
+                clinic,
+                unit,
                 "clinic",
                 gp,
                 Role.GP,
@@ -407,7 +411,7 @@ def generate(
                 uuid.UUID(int=rng.getrandbits(128), version=4),
                 sent + timedelta(days=3),
             )
-            for i, (n, sent, _num, _c, _u, gp, *_rest) in enumerate(answered[::3])
+            for i, (n, sent, _num, clinic, unit, gp, *_rest) in enumerate(answered[::3])
         ),
     )
 

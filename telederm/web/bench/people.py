@@ -38,9 +38,10 @@ def personnummer(birth: date, serial: int) -> str:
 
 
 def patient_number(n: int) -> tuple[date, str]:
-    """The n-th patient's birth date and personnummer (unique for n < 2 100 000)."""
+    """The n-th patient's birth date and personnummer (unique for n < 2 097 900). The serial
+    starts at 001: "000" is not a valid birth number."""
     birth = date(1930 + n % 75, 1 + n % 12, 1 + n % 28)
-    return birth, personnummer(birth, n // 2100)
+    return birth, personnummer(birth, 1 + n // 2100)
 
 
 def people(clinics: int, units: int, gps_per_clinic: int, derms_per_unit: int) -> People:

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--referrals", type=int, default=1_000_000)
         parser.add_argument("--clinics", type=int, default=200)
         parser.add_argument("--units", type=int, default=3)
-        parser.add_argument("--years", type=int, default=5)
+        parser.add_argument("--years", type=float, default=5)
 
     def handle(self, *args: Any, **options: Any) -> None:
         began = time.monotonic()
