@@ -361,3 +361,31 @@ def test_stale_uploads_and_stray_pieces_are_swept_after_a_day(
     assert remaining[0] == UploadChunk.objects.get().name.rsplit("/", 1)[1]
     assert not default_storage.exists(old_file)
     assert not default_storage.exists(stray)
+
+
+def test_a_copy_of_the_last_piece_recorded_after_the_photo_is_dropped(
+    gp: Client,
+    world: World,
+    link: ReferralLesion,
+    small_pieces: int,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Two servers get the last piece; one finishes the photo and clears the pieces, then the
+    other records its copy (it had seen the upload unfinished). Its copy must not stay behind."""
+    raw = photo("dermoscopic", seed=6)
+    pieces = pieces_of(raw, small_pieces)
+    upload_id = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        for offset, data in pieces:
+            send_piece(gp, link, upload_id, offset, data, len(raw))
+    upload = ChunkedUpload.objects.get()
+    assert upload.image is not None
+    assert _partial_files() == []
+    late_offset, late_data = pieces[-1]
+    with django_capture_on_commit_callbacks(execute=True):
+        chunks._store_piece(upload, late_offset // small_pieces, late_data)
+        assert UploadChunk.objects.count() == 1
+        outcome = chunks._finish(upload.pk, link, Actor(user=world.gp_a))
+    assert outcome.image == upload.image
+    assert UploadChunk.objects.count() == 0
+    assert _partial_files() == []
