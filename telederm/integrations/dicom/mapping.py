@@ -45,6 +45,8 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGBaseline8Bit
 
+from telederm.integrations.dicom import lossless
+
 DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.77.1.7")
 VL_PHOTOGRAPHIC_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.77.1.4")
 ENCAPSULATED_PDF_STORAGE = UID("1.2.840.10008.5.1.4.1.1.104.1")
@@ -221,6 +223,10 @@ def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
                 derivation="",
                 icc=icc,
             )
+        if orientation != 1 and sof.baseline_compatible:
+            turned = lossless.upright(data, orientation)
+            if turned is not None:
+                return _turned(turned, orientation)
         return _reencode(data, orientation)
     if mime_type == "image/png":
         with Image.open(io.BytesIO(data)) as im:
@@ -237,6 +243,23 @@ def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
             icc=icc,
         )
     raise ValueError(f"cannot export {mime_type!r} to DICOM")
+
+
+def _turned(data: bytes, orientation: int) -> _Pixels:
+    sof = _jpeg_frame(data)
+    with Image.open(io.BytesIO(data)) as im:
+        icc = im.info.get("icc_profile")
+    return _Pixels(
+        transfer_syntax=JPEGBaseline8Bit,
+        data=data,
+        rows=sof.height,
+        columns=sof.width,
+        samples=sof.components,
+        photometric="MONOCHROME2" if sof.components == 1 else "YBR_FULL_422",
+        lossy=True,
+        derivation=f"EXIF orientation {orientation} applied by lossless JPEG transform (jpegtran)",
+        icc=icc,
+    )
 
 
 def _reencode(data: bytes, orientation: int) -> _Pixels:

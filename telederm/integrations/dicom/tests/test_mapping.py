@@ -17,6 +17,7 @@ from pydicom import Dataset, dcmread, dcmwrite
 from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
+from telederm.integrations.dicom import lossless
 from telederm.integrations.dicom.mapping import (
     DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE,
     ENCAPSULATED_PDF_STORAGE,
@@ -97,9 +98,34 @@ def test_odd_length_jpeg_is_padded_by_one_byte(study: StudyFacts, make_facts: Ma
     assert_same_frame(frame(dcmread(io.BytesIO(written(ds)))), data)
 
 
-def test_rotated_jpeg_is_reencoded_upright(
+def test_rotated_jpeg_is_turned_upright_without_loss(
     study: StudyFacts, make_facts: MakeFacts, pipeline_jpeg: Callable[[int], bytes]
 ) -> None:
+    if lossless.jpegtran() is None:
+        service_missing("jpegtran", "install the Debian package libjpeg-turbo-progs")
+    data = pipeline_jpeg(6)
+    ds = image_dataset(image_bytes=data, image=make_facts(data, orientation=6), study=study)
+    assert ds.file_meta.TransferSyntaxUID == JPEGBaseline8Bit
+    assert (ds.Columns, ds.Rows) == (1200, 1600)
+    assert "lossless" in ds.DerivationDescription
+    assert "orientation 6" in ds.DerivationDescription
+    turned = frame(ds)
+    # The same compressed blocks, moved: about the same size, and the picture decodes to the
+    # original turned clockwise, pixel for pixel up to the decoder's rounding.
+    assert abs(len(turned) - len(data)) < 0.05 * len(data)
+    with Image.open(io.BytesIO(turned)) as got, Image.open(io.BytesIO(data)) as original:
+        expected = original.convert("RGB").transpose(Image.Transpose.ROTATE_270)
+        difference = ImageStat.Stat(ImageChops.difference(got.convert("RGB"), expected)).mean
+        assert max(difference) < 0.5
+
+
+def test_rotated_jpeg_is_reencoded_upright_without_jpegtran(
+    study: StudyFacts,
+    make_facts: MakeFacts,
+    pipeline_jpeg: Callable[[int], bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lossless, "upright", lambda data, orientation: None)
     data = pipeline_jpeg(6)
     ds = image_dataset(image_bytes=data, image=make_facts(data, orientation=6), study=study)
     assert ds.file_meta.TransferSyntaxUID == JPEGBaseline8Bit
