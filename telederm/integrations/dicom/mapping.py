@@ -16,9 +16,11 @@ Decisions
 * **Pixels.** A stored baseline JPEG (8-bit, SOF0, YCbCr with subsampled chroma, or greyscale)
   with orientation 1 is encapsulated *unchanged* in JPEG Baseline (``1.2.840.10008.1.2.4.50``):
   the archive holds the very bytes the GP uploaded (metadata already stripped at ingest).
-  Anything else (an EXIF orientation other than 1, a progressive or 4:4:4 JPEG — the VL IODs do
-  not allow YBR_FULL) is decoded, turned upright and re-encoded with Pillow at quality 95,
-  4:2:2; ``ImageType`` becomes DERIVED and ``DerivationDescription`` says what was done.
+  A baseline JPEG with another EXIF orientation is turned upright without loss
+  (``jpegtran -perfect``, ``pixels.py``). Anything else (edges that are not whole blocks, no
+  ``jpegtran``, a progressive or 4:4:4 JPEG — the VL IODs do not allow YBR_FULL) is decoded,
+  turned upright and re-encoded with Pillow at quality 95, 4:2:2; ``ImageType`` becomes DERIVED
+  and ``DerivationDescription`` says what was done.
   **PNG** originals are lossless and stay lossless: their upright RGB pixels are stored
   uncompressed (Explicit VR Little Endian, ``LossyImageCompression`` "00"); about 36 MB for a
   12 MP photo, which is rare (phones send JPEG or HEIC, and HEIC is stored as JPEG at ingest).
@@ -31,21 +33,17 @@ Decisions
 from __future__ import annotations
 
 import hashlib
-import io
-import struct
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from PIL import Image
 from pydicom import Dataset, Sequence
 from pydicom.dataset import FileMetaDataset
-from pydicom.encaps import encapsulate
-from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGBaseline8Bit
+from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from telederm.integrations.dicom import lossless
+from telederm.integrations.dicom.pixels import pixels_for, set_pixels
 
 DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.77.1.7")
 VL_PHOTOGRAPHIC_IMAGE_STORAGE = UID("1.2.840.10008.5.1.4.1.1.77.1.4")
@@ -58,7 +56,6 @@ SOFTWARE_VERSION = "1"
 _NAMESPACE = uuid.UUID("6f0d4c0e-5a8e-4d2b-9a57-3f1c1e1b7d21")  # fixed: never change
 IMPLEMENTATION_CLASS_UID = UID(f"2.25.{uuid.uuid5(_NAMESPACE, 'implementation').int}")
 LOCAL_ZONE = ZoneInfo("Europe/Stockholm")
-REENCODE_QUALITY = 95
 
 _MODALITY = {"dermoscopic": "DMS", "overview": "XC"}
 _SOP_CLASS = {
@@ -71,9 +68,6 @@ _SERIES_DESCRIPTION = {
     "overview": "Overview photos",
     "documents": "Referral and answer",
 }
-_T = Image.Transpose
-_TRANSPOSE = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM, 5: _T.TRANSPOSE}
-_TRANSPOSE |= {6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}
 
 
 @dataclass(frozen=True)
@@ -139,7 +133,7 @@ def image_dataset(*, image_bytes: bytes, image: ImageFacts, study: StudyFacts) -
         raise ValueError(f"laterality must be R, L, B or U, not {image.laterality!r}")
     if hashlib.sha256(image_bytes).hexdigest() != image.sha256:
         raise ValueError(f"image {image.public_id}: bytes do not match the stored SHA-256")
-    pixels = _pixels(image_bytes, image.mime_type, image.orientation)
+    pixels = pixels_for(image_bytes, image.mime_type, image.orientation)
 
     ds = _base(study, sop_class=_SOP_CLASS[image.kind], sop_uid=uid_from_uuid(image.public_id))
     ds.file_meta.TransferSyntaxUID = pixels.transfer_syntax
@@ -175,7 +169,7 @@ def image_dataset(*, image_bytes: bytes, image: ImageFacts, study: StudyFacts) -
         ds.AnatomicRegionSequence.append(region)
     ds.BurnedInAnnotation = "NO"
     ds.RecognizableVisualFeatures = "YES" if image.kind == "overview" else "NO"
-    _set_pixels(ds, pixels)
+    set_pixels(ds, pixels)
     if image.kind == "dermoscopic":
         _dermoscopic_modules(ds, study, image)
     return ds
@@ -191,179 +185,6 @@ def _dermoscopic_modules(ds: Dataset, study: StudyFacts, image: ImageFacts) -> N
     ds.EmitterColorTemperature = None
     ds.ContactMethod = ""
     ds.OpticalMagnificationFactor = None
-
-
-@dataclass(frozen=True)
-class _Pixels:
-    transfer_syntax: UID
-    data: bytes
-    rows: int
-    columns: int
-    samples: int
-    photometric: str
-    lossy: bool
-    derivation: str  # "" when the stored bytes are used unchanged
-    icc: bytes | None  # the photo's ICC profile, also written as (0028,2000) ICC Profile
-
-
-def _pixels(data: bytes, mime_type: str, orientation: int) -> _Pixels:
-    if mime_type == "image/jpeg":
-        sof = _jpeg_frame(data)
-        if orientation == 1 and sof.baseline_compatible:
-            with Image.open(io.BytesIO(data)) as im:
-                icc = im.info.get("icc_profile")
-            return _Pixels(
-                transfer_syntax=JPEGBaseline8Bit,
-                data=data,
-                rows=sof.height,
-                columns=sof.width,
-                samples=sof.components,
-                photometric="MONOCHROME2" if sof.components == 1 else "YBR_FULL_422",
-                lossy=True,
-                derivation="",
-                icc=icc,
-            )
-        if orientation != 1 and sof.baseline_compatible:
-            turned = lossless.upright(data, orientation)
-            if turned is not None:
-                return _turned(turned, orientation)
-        return _reencode(data, orientation)
-    if mime_type == "image/png":
-        with Image.open(io.BytesIO(data)) as im:
-            rgb, icc = _upright(im.convert("RGB"), orientation), im.info.get("icc_profile")
-        return _Pixels(
-            transfer_syntax=ExplicitVRLittleEndian,
-            data=rgb.tobytes(),
-            rows=rgb.height,
-            columns=rgb.width,
-            samples=3,
-            photometric="RGB",
-            lossy=False,
-            derivation=f"PNG orientation {orientation} applied" if orientation != 1 else "",
-            icc=icc,
-        )
-    raise ValueError(f"cannot export {mime_type!r} to DICOM")
-
-
-def _turned(data: bytes, orientation: int) -> _Pixels:
-    sof = _jpeg_frame(data)
-    with Image.open(io.BytesIO(data)) as im:
-        icc = im.info.get("icc_profile")
-    return _Pixels(
-        transfer_syntax=JPEGBaseline8Bit,
-        data=data,
-        rows=sof.height,
-        columns=sof.width,
-        samples=sof.components,
-        photometric="MONOCHROME2" if sof.components == 1 else "YBR_FULL_422",
-        lossy=True,
-        derivation=f"EXIF orientation {orientation} applied by lossless JPEG transform (jpegtran)",
-        icc=icc,
-    )
-
-
-def _reencode(data: bytes, orientation: int) -> _Pixels:
-    with Image.open(io.BytesIO(data)) as im:
-        rgb, icc = _upright(im.convert("RGB"), orientation), im.info.get("icc_profile")
-    out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=REENCODE_QUALITY, subsampling=1, icc_profile=icc)  # 4:2:2
-    why = f"EXIF orientation {orientation} applied" if orientation != 1 else "not baseline"
-    return _Pixels(
-        transfer_syntax=JPEGBaseline8Bit,
-        data=out.getvalue(),
-        rows=rgb.height,
-        columns=rgb.width,
-        samples=3,
-        photometric="YBR_FULL_422",
-        lossy=True,
-        derivation=f"Lossy JPEG re-encoded by Pillow at quality {REENCODE_QUALITY} ({why})",
-        icc=icc,
-    )
-
-
-def _upright(image: Image.Image, orientation: int) -> Image.Image:
-    method = _TRANSPOSE.get(orientation)
-    return image.transpose(method) if method is not None else image
-
-
-def _set_pixels(ds: Dataset, px: _Pixels) -> None:
-    ds.SamplesPerPixel = px.samples
-    ds.PhotometricInterpretation = px.photometric
-    if px.samples > 1:
-        ds.PlanarConfiguration = 0
-    ds.Rows = px.rows
-    ds.Columns = px.columns
-    ds.BitsAllocated = 8
-    ds.BitsStored = 8
-    ds.HighBit = 7
-    ds.PixelRepresentation = 0
-    if px.lossy:
-        ds.LossyImageCompression = "01"
-        ratio = px.rows * px.columns * px.samples / len(px.data)
-        ds.LossyImageCompressionRatio = f"{ratio:.2f}"
-        ds.LossyImageCompressionMethod = "ISO_10918_1"
-    else:
-        ds.LossyImageCompression = "00"
-    if px.derivation:
-        ds.DerivationDescription = px.derivation
-    if px.icc:
-        ds.ICCProfile = px.icc
-    if px.transfer_syntax == JPEGBaseline8Bit:
-        ds.PixelData = encapsulate([px.data])
-        ds["PixelData"].VR = "OB"
-        ds["PixelData"].is_undefined_length = True
-    else:
-        ds.PixelData = px.data + b"\0" * (len(px.data) % 2)
-        ds["PixelData"].VR = "OB"
-
-
-@dataclass(frozen=True)
-class _JpegFrame:
-    marker: int
-    precision: int
-    height: int
-    width: int
-    components: int
-    sampling: tuple[tuple[int, int], ...]
-    adobe_transform: int | None
-
-    @property
-    def baseline_compatible(self) -> bool:
-        """Allowed unchanged in JPEG Baseline with a photometric a VL image may have."""
-        if self.marker != 0xC0 or self.precision != 8:
-            return False
-        if self.components == 1:
-            return True
-        if self.components != 3 or self.adobe_transform == 0:
-            return False
-        return self.sampling[0] != (1, 1) and self.sampling[1:] == ((1, 1), (1, 1))
-
-
-def _jpeg_frame(data: bytes) -> _JpegFrame:
-    """The frame header (SOFn) of a JPEG, found by walking its marker segments."""
-    if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG")
-    pos, adobe = 2, None
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            raise ValueError("JPEG marker expected")
-        marker = data[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        body = data[pos + 4 : pos + 2 + length]
-        if marker == 0xEE and body[:5] == b"Adobe" and len(body) >= 12:
-            adobe = body[11]
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            precision, height, width, count = struct.unpack(">BHHB", body[:6])
-            sampling = tuple((body[7 + 3 * i] >> 4, body[7 + 3 * i] & 0x0F) for i in range(count))
-            return _JpegFrame(marker, precision, height, width, count, sampling, adobe)
-        pos += 2 + length
-    raise ValueError("JPEG without a frame header")
-
-
-# --- documents -----------------------------------------------------------------------------------
 
 
 def report_pdf_dataset(

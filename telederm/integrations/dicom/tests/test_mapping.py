@@ -17,7 +17,7 @@ from pydicom import Dataset, dcmread, dcmwrite
 from pydicom.encaps import generate_frames
 from pydicom.uid import ExplicitVRLittleEndian, JPEGBaseline8Bit
 
-from telederm.integrations.dicom import lossless
+from telederm.integrations.dicom import pixels
 from telederm.integrations.dicom.mapping import (
     DERMOSCOPIC_PHOTOGRAPHY_IMAGE_STORAGE,
     ENCAPSULATED_PDF_STORAGE,
@@ -101,7 +101,7 @@ def test_odd_length_jpeg_is_padded_by_one_byte(study: StudyFacts, make_facts: Ma
 def test_rotated_jpeg_is_turned_upright_without_loss(
     study: StudyFacts, make_facts: MakeFacts, pipeline_jpeg: Callable[[int], bytes]
 ) -> None:
-    if lossless.jpegtran() is None:
+    if pixels.jpegtran() is None:
         service_missing("jpegtran", "install the Debian package libjpeg-turbo-progs")
     data = pipeline_jpeg(6)
     ds = image_dataset(image_bytes=data, image=make_facts(data, orientation=6), study=study)
@@ -125,7 +125,7 @@ def test_rotated_jpeg_is_reencoded_upright_without_jpegtran(
     pipeline_jpeg: Callable[[int], bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(lossless, "upright", lambda data, orientation: None)
+    monkeypatch.setattr(pixels, "upright_jpeg", lambda data, orientation: None)
     data = pipeline_jpeg(6)
     ds = image_dataset(image_bytes=data, image=make_facts(data, orientation=6), study=study)
     assert ds.file_meta.TransferSyntaxUID == JPEGBaseline8Bit
@@ -161,8 +161,8 @@ def test_png_is_stored_lossless_and_upright(study: StudyFacts, make_facts: MakeF
     assert (ds.PhotometricInterpretation, ds.LossyImageCompression) == ("RGB", "00")
     assert (ds.Columns, ds.Rows) == (200, 300)
     assert list(ds.ImageType) == ["DERIVED", "PRIMARY"]  # turned, though lossless
-    pixels = dcmread(io.BytesIO(written(ds))).pixel_array
-    assert tuple(pixels[0, -1]) == (255, 0, 0)  # turned clockwise: now top right
+    array = dcmread(io.BytesIO(written(ds))).pixel_array
+    assert tuple(array[0, -1]) == (255, 0, 0)  # turned clockwise: now top right
 
 
 @pytest.mark.parametrize("orientation", [1, 8])
