@@ -29,25 +29,14 @@ from telederm.images import chunks
 from telederm.images.cleanup import remove_stale_uploads
 from telederm.images.models import ChunkedUpload, LesionImage, UploadChunk
 from telederm.images.processing import ingest
+from telederm.images.tests.conftest import SMALL
 from telederm.images.tests.uploads import phone_upload
 from telederm.referrals import services as referrals
 from telederm.referrals.models import ReferralLesion
 from telederm.referrals.tests.helpers import _a_site, draft
 from telederm.testing import World, login, photo
 
-pytestmark = pytest.mark.django_db
-SMALL = 16 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _own_media(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def small_pieces(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(chunks, "CHUNK_BYTES", SMALL)
-    return SMALL
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_media")]
 
 
 @pytest.fixture

@@ -23,19 +23,7 @@ from telederm.referrals.models import ReferralLesion
 from telederm.referrals.tests.helpers import _a_site, draft
 from telederm.testing import World, photo
 
-pytestmark = pytest.mark.postgres_only
-SMALL = 16 * 1024
-
-
-@pytest.fixture(autouse=True)
-def _own_media(settings: Any, tmp_path: Any) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def small_pieces(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(chunks, "CHUNK_BYTES", SMALL)
-    return SMALL
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("own_media")]
 
 
 @pytest.fixture
