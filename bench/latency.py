@@ -81,10 +81,9 @@ def time_pages(
     return results
 
 
-def _child(runs: int) -> dict[str, Any]:
-    setup_django()
-    from django.urls import reverse
-
+def personas() -> tuple[Any, Any, Any]:
+    """The generated history's first dermatologist and GP (memberships) and the newest case
+    waiting in the dermatologist's unit."""
     from telederm.accounts.models import Membership, Role
     from telederm.referrals.models import Referral, ReferralStatus
 
@@ -92,12 +91,23 @@ def _child(runs: int) -> dict[str, Any]:
     gp = Membership.objects.filter(role=Role.GP).order_by("pk").first()
     if derm is None or gp is None:
         sys.exit("no bench personas: run manage.py generate_history first")
-    open_case = (
+    case = (
         Referral.objects.filter(review_unit=derm.organisation, status=ReferralStatus.SENT)
         .order_by("-sent_at")
         .first()
     )
-    assert open_case is not None
+    if case is None:
+        sys.exit("no open case in the history: generate more referrals")
+    return derm, gp, case
+
+
+def _child(runs: int) -> dict[str, Any]:
+    setup_django()
+    from django.urls import reverse
+
+    from telederm.referrals.models import Referral
+
+    derm, gp, open_case = personas()
     referrals = Referral.objects.count()
     fhir_headers = _fhir_client(gp.organisation, open_case)
 

@@ -38,33 +38,22 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from latency import personas, setup_django  # noqa: E402 (a sibling script)
 
 
 def _sessions() -> dict[str, Any]:
     """In a child with Django set up: session cookies for the personas and the page URLs."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telederm.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.conf import settings
     from django.test import Client
     from django.urls import reverse
 
-    from telederm.accounts.models import Membership, Role
-    from telederm.referrals.models import Referral, ReferralStatus
+    from telederm.referrals.models import Referral
     from telederm.testing import login
 
-    derm = Membership.objects.filter(role=Role.DERMATOLOGIST).order_by("pk").first()
-    gp = Membership.objects.filter(role=Role.GP).order_by("pk").first()
-    if derm is None or gp is None:
-        sys.exit("no bench personas: run manage.py generate_history first")
-    case = (
-        Referral.objects.filter(review_unit=derm.organisation, status=ReferralStatus.SENT)
-        .order_by("-sent_at")
-        .first()
-    )
-    assert case is not None
+    derm, gp, case = personas()
     # One session per connection, as separate browsers of the same person would have: every
     # request saves its session (the idle timeout), so one shared session row would make the
     # connections queue behind each other's row lock.
