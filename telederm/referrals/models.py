@@ -188,6 +188,9 @@ class Referral(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The key of the "New referral" form that started this draft: a double submit of that form
+    # opens the same draft instead of a second one (services.start_referral).
+    client_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -200,6 +203,11 @@ class Referral(models.Model):
             models.Index(fields=["review_unit", "status", "deadline"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_key"],
+                condition=models.Q(client_key__isnull=False),
+                name="referral_started_once",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(
                     status__in=["sent", "in_review", "complement", "second_reading", "answered"]

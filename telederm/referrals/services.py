@@ -6,11 +6,12 @@ transaction together with its audit event, and queues side effects on commit.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -93,7 +94,15 @@ def equipment_missing(clinic: Organisation) -> bool:
     return not Referral.objects.filter(clinic=clinic, sent_at__isnull=False).exists()
 
 
-def start_referral(*, clinic: Organisation, by: Actor) -> Referral:
+# A form submitted again within this time (a double click, a retry after a dropped answer)
+# opens the draft the first submit made. Later, the same key comes from an old page (the back
+# button) and starts a new referral.
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
+def start_referral(
+    *, clinic: Organisation, by: Actor, client_key: uuid.UUID | None = None
+) -> Referral:
     user = _user(by)
     if not access.gp_clinics(user).filter(pk=clinic.pk).exists():
         raise PermissionDenied
@@ -101,10 +110,28 @@ def start_referral(*, clinic: Organisation, by: Actor) -> Referral:
         raise ValidationError(_("Teledermoscopy is not active at this clinic yet."))
     if equipment_missing(clinic):
         raise ValidationError(str(EQUIPMENT_TEST_MISSING), code="equipment_test_missing")
-    with transaction.atomic():
-        referral = Referral.objects.create(clinic=clinic, author=user)
-        _audit(Action.REFERRAL_CREATED, referral, by)
+    if client_key is not None:
+        earlier = Referral.objects.filter(author=user, client_key=client_key).first()
+        if earlier is not None:
+            if _a_repeat(earlier, clinic):
+                return earlier
+            client_key = None
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(clinic=clinic, author=user, client_key=client_key)
+            _audit(Action.REFERRAL_CREATED, referral, by)
+    except IntegrityError:
+        # The same form, submitted twice at the same moment: the other request made the draft.
+        return Referral.objects.get(author=user, client_key=client_key)
     return referral
+
+
+def _a_repeat(earlier: Referral, clinic: Organisation) -> bool:
+    return (
+        earlier.status == ReferralStatus.DRAFT
+        and earlier.clinic_id == clinic.pk
+        and earlier.created_at > timezone.now() - REPEAT_WINDOW
+    )
 
 
 def set_patient(

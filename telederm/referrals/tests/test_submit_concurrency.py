@@ -1,7 +1,9 @@
-"""Twenty simultaneous submits of one referral make exactly one sent referral (PostgreSQL)."""
+"""Twenty simultaneous submits of one referral make exactly one sent referral, and ten
+simultaneous "New referral" submits of one form one draft (PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
@@ -49,3 +51,24 @@ def test_twenty_concurrent_submits_send_once(pg_world: World) -> None:
     assert set(numbers) == {referral.number}
     assert AuditEvent.objects.filter(action=Action.REFERRAL_SENT).count() == 1
     assert Referral.objects.filter(status=ReferralStatus.SENT).count() == 1
+
+
+def test_ten_concurrent_starts_with_one_key_make_one_draft(pg_world: World) -> None:
+    world = pg_world
+    key = uuid.uuid4()
+    barrier = Barrier(10)
+
+    def start(_: int) -> int:
+        try:
+            barrier.wait(timeout=30)
+            return services.start_referral(
+                clinic=world.clinic_a, by=Actor(user=world.gp_a), client_key=key
+            ).pk
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        drafts = set(pool.map(start, range(10)))
+    assert len(drafts) == 1
+    assert Referral.objects.filter(author=world.gp_a).count() == 1
+    assert AuditEvent.objects.filter(action=Action.REFERRAL_CREATED).count() == 1

@@ -46,7 +46,13 @@ def start_view(request: HttpRequest) -> HttpResponse:
             raise Http404
         clinic = clinics[0]
     try:
-        referral = services.start_referral(clinic=clinic, by=Actor.from_request(request))
+        client_key: UUID | None = UUID(request.POST.get("client_key", ""))
+    except ValueError:
+        client_key = None  # an older page without the key: no double-submit guard, still works
+    try:
+        referral = services.start_referral(
+            clinic=clinic, by=Actor.from_request(request), client_key=client_key
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("web:start")
