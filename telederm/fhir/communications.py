@@ -19,8 +19,6 @@ from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.practitioner import Practitioner
 
 from telederm.accounts.models import Role, User
-from telederm.audit.models import Action
-from telederm.audit.services import API_CLIENT_ROLE, record
 from telederm.fhir import codes, resources_out
 from telederm.fhir.auth import referrals_for
 from telederm.fhir.endpoint import Call
@@ -28,7 +26,7 @@ from telederm.fhir.outcomes import FhirError, Issue, fhir_response
 from telederm.fhir.parsing import parse_resource, read_json
 from telederm.fhir.references import Refs
 from telederm.fhir.search import read_search, reference_id
-from telederm.fhir.views import as_uuid, audit_read, audit_search, not_found, page
+from telederm.fhir.views import as_uuid, audit_read, audit_search, audit_write, find, page
 from telederm.messaging.models import Channel, Message
 from telederm.messaging.services import post_message, role_in_thread
 from telederm.referrals.models import Referral
@@ -44,10 +42,7 @@ def _messages(call: Call) -> QuerySet[Message]:
 
 
 def read_communication(call: Call, resource_id: str) -> HttpResponse:
-    key = as_uuid(resource_id)
-    message = _messages(call).filter(public_id=key).first() if key else None
-    if message is None:
-        raise not_found("Communication", resource_id)
+    message = find(_messages(call), "Communication", resource_id)
     audit_read(call, message.referral, "Communication", "read")
     return fhir_response(resources_out.communication(message))
 
@@ -169,15 +164,10 @@ def create_communication(call: Call) -> HttpResponse:
                 422, "business-rule", _("The sender may not write on this referral.")
             ) from exc
         created = True
-    record(
-        Action.FHIR_WRITE,
-        by=call.actor,
-        role=API_CLIENT_ROLE,
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"resource": "Communication", "id": str(message.public_id), "created": created},
+    audit_write(
+        call,
+        referral,
+        {"resource": "Communication", "id": str(message.public_id), "created": created},
     )
     resource = resources_out.communication(message, extra_identifiers=echo)
     return fhir_response(

@@ -27,8 +27,6 @@ from fhir.resources.R4B.practitioner import Practitioner
 
 from telederm.accounts.access import active_memberships
 from telederm.accounts.models import Role, User
-from telederm.audit.models import Action
-from telederm.audit.services import API_CLIENT_ROLE, record
 from telederm.fhir import codes
 from telederm.fhir.auth import referrals_for
 from telederm.fhir.endpoint import Call
@@ -48,7 +46,7 @@ from telederm.fhir.pathology_parse import (
 from telederm.fhir.references import Refs, expect_type, hsa_id_of, identifiers_of
 from telederm.fhir.referral_in import conditional_identifiers
 from telederm.fhir.search import reference_id
-from telederm.fhir.views import as_uuid, audit_read, read_diagnostic_report
+from telederm.fhir.views import as_uuid, audit_read, audit_write, by_id, read_diagnostic_report
 from telederm.outcomes.access import FOLLOW_UP_ACTIONS
 from telederm.outcomes.models import FollowUp, Outcome
 from telederm.outcomes.services import FollowUpData, check, save_follow_up
@@ -279,16 +277,10 @@ def _answer(call: Call, follow_up: FollowUp, *, created: bool) -> HttpResponse:
     follow_up = FollowUp.objects.select_related(
         "referral__patient", "referral__clinic", "changed_by"
     ).get(pk=follow_up.pk)
-    referral = follow_up.referral
-    record(
-        Action.FHIR_WRITE,
-        by=call.actor,
-        role=API_CLIENT_ROLE,
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"resource": ROOT, "id": str(follow_up.public_id), "created": created},
+    audit_write(
+        call,
+        follow_up.referral,
+        {"resource": ROOT, "id": str(follow_up.public_id), "created": created},
     )
     return fhir_response(
         pathology_report(follow_up, call.client),
@@ -303,14 +295,11 @@ def _answer(call: Call, follow_up: FollowUp, *, created: bool) -> HttpResponse:
 def read_report(call: Call, resource_id: str) -> HttpResponse:
     """``GET DiagnosticReport/<id>``: a PAD result of one of the client's referrals (the
     ``Location`` of a create), or else a teledermoscopy answer."""
-    key = as_uuid(resource_id)
-    follow_up = (
-        FollowUp.objects.filter(referral__in=referrals_for(call.client), public_id=key)
+    follow_up = by_id(
+        FollowUp.objects.filter(referral__in=referrals_for(call.client))
         .exclude(pad_diagnosis="")
-        .select_related("referral__patient", "referral__clinic", "changed_by")
-        .first()
-        if key
-        else None
+        .select_related("referral__patient", "referral__clinic", "changed_by"),
+        resource_id,
     )
     if follow_up is None:
         return read_diagnostic_report(call, resource_id)

@@ -4,9 +4,9 @@ and answers out (ServiceRequest, DiagnosticReport). Messages are in ``communicat
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
@@ -30,6 +30,7 @@ from telederm.referrals.models import Referral
 from telederm.review.models import Answer
 
 MATCHED_TYPES = {"Patient", "Practitioner", "PractitionerRole", "Organization"}
+T = TypeVar("T", bound=Model)
 
 
 def as_uuid(value: str) -> uuid.UUID | None:
@@ -47,17 +48,40 @@ def not_found(resource_type: str, resource_id: str) -> FhirError:
     )
 
 
-def audit_read(call: Call, referral: Referral, resource: str, interaction: str) -> None:
+def by_id(queryset: QuerySet[T], resource_id: str) -> T | None:
+    """The row whose public id is ``resource_id`` (None when it is no UUID or not there)."""
+    key = as_uuid(resource_id)
+    return queryset.filter(public_id=key).first() if key else None
+
+
+def find(queryset: QuerySet[T], resource_type: str, resource_id: str) -> T:
+    """The row whose public id is ``resource_id``, else a 404 OperationOutcome."""
+    found = by_id(queryset, resource_id)
+    if found is None:
+        raise not_found(resource_type, resource_id)
+    return found
+
+
+def _audit(action: Action, call: Call, referral: Referral, detail: dict[str, object]) -> None:
     record(
-        Action.FHIR_READ,
+        action,
         by=call.actor,
         role=API_CLIENT_ROLE,
         organisation=referral.clinic,
         target=referral,
         target_label=referral.number or "",
         patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"resource": resource, "interaction": interaction},
+        detail=detail,
     )
+
+
+def audit_read(call: Call, referral: Referral, resource: str, interaction: str) -> None:
+    _audit(Action.FHIR_READ, call, referral, {"resource": resource, "interaction": interaction})
+
+
+def audit_write(call: Call, referral: Referral, detail: dict[str, object]) -> None:
+    """What the client wrote on a referral (``detail`` names the resource and the outcome)."""
+    _audit(Action.FHIR_WRITE, call, referral, detail)
 
 
 def audit_search(call: Call, resource: str, search: Search, found: list[Referral]) -> None:
@@ -113,16 +137,10 @@ def unknown_path(call: Call, **_kwargs: Any) -> HttpResponse:
 
 
 def _written(call: Call, outcome: Outcome, via: str) -> None:
-    referral = outcome.referral
-    record(
-        Action.FHIR_WRITE,
-        by=call.actor,
-        role=API_CLIENT_ROLE,
-        organisation=referral.clinic,
-        target=referral,
-        target_label=referral.number or "",
-        patient_id=referral.patient.personal_number if referral.patient else "",
-        detail={"resource": "ServiceRequest", "via": via, "created": outcome.created},
+    audit_write(
+        call,
+        outcome.referral,
+        {"resource": "ServiceRequest", "via": via, "created": outcome.created},
     )
 
 
@@ -220,10 +238,7 @@ def transaction(call: Call) -> HttpResponse:
 
 
 def read_service_request_view(call: Call, resource_id: str) -> HttpResponse:
-    key = as_uuid(resource_id)
-    referral = referrals_for(call.client).filter(public_id=key).first() if key else None
-    if referral is None:
-        raise not_found("ServiceRequest", resource_id)
+    referral = find(referrals_for(call.client), "ServiceRequest", resource_id)
     audit_read(call, referral, "ServiceRequest", "read")
     return fhir_response(resources_out.service_request(referral, call.client))
 
@@ -268,10 +283,7 @@ def _answers(call: Call) -> QuerySet[Answer]:
 
 
 def read_diagnostic_report(call: Call, resource_id: str) -> HttpResponse:
-    key = as_uuid(resource_id)
-    answer = _answers(call).filter(public_id=key).first() if key else None
-    if answer is None:
-        raise not_found("DiagnosticReport", resource_id)
+    answer = find(_answers(call), "DiagnosticReport", resource_id)
     audit_read(call, answer.referral, "DiagnosticReport", "read")
     return fhir_response(resources_out.diagnostic_report(answer))
 
