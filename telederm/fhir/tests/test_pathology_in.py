@@ -1,19 +1,15 @@
 """PAD results in as DiagnosticReport: through the follow-up service, idempotent, only for the
-client's own referrals, and every bad input a 4xx OperationOutcome."""
+client's own referrals, and every bad input a 4xx OperationOutcome (races on PostgreSQL:
+``test_pathology_concurrency.py``)."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
@@ -38,13 +34,17 @@ URL = "/fhir/DiagnosticReport"
 TODAY = timezone.localdate()
 
 
-@pytest.fixture
-def referral(api: ApiWorld) -> Referral:
+def answered_referral(api: ApiWorld) -> Referral:
     """Clinic A's referral, answered by unit X: atypical naevus, excise at the clinic."""
     sent = send(api.world)
     answer(api.world, sent, diagnosis="atypical_naevus", action="excision", text_to_gp="Excidera.")
     sent.refresh_from_db()
     return sent
+
+
+@pytest.fixture
+def referral(api: ApiWorld) -> Referral:
+    return answered_referral(api)
 
 
 def _observation(key: str, code: dict[str, str], **value: Any) -> dict[str, Any]:
@@ -426,57 +426,3 @@ def test_a_client_without_the_pathology_scope_gets_403(
     response = post(client, URL, pad(referral, api.world.gp_a), token, EN)
     assert "pathology.write" in _refused(response, 403, "forbidden")
     assert AuditEvent.objects.filter(action=Action.FHIR_DENIED, detail__scope="pathology.write")
-
-
-@pytest.fixture
-def pg_referral(live_db: None, api: ApiWorld) -> Referral:
-    if connection.vendor != "postgresql":
-        pytest.skip("real concurrency is tested on PostgreSQL")
-    sent = send(api.world)
-    answer(api.world, sent, diagnosis="atypical_naevus", action="excision", text_to_gp="Excidera.")
-    sent.refresh_from_db()
-    return sent
-
-
-def _post_together(live_server: Any, token: str, bodies: list[dict[str, Any]]) -> list[int]:
-    barrier = threading.Barrier(len(bodies))
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
-
-    def one(body: dict[str, Any]) -> int:
-        barrier.wait(timeout=30)
-        with requests.Session() as session:
-            response = session.post(
-                f"{live_server.url}{URL}", data=json.dumps(body), headers=headers, timeout=120
-            )
-            return response.status_code
-
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        return sorted(pool.map(one, bodies))
-
-
-@pytest.mark.postgres_only
-def test_concurrent_repeats_register_one_pad_result(
-    api: ApiWorld, pg_referral: Referral, live_server: Any
-) -> None:
-    body = pad(pg_referral, api.world.gp_a)
-    statuses = _post_together(live_server, api.token_a, [body] * 4)
-
-    assert statuses == [200, 200, 200, 201]
-    assert FollowUp.objects.get().version == 1
-    assert FhirPathologyLink.objects.count() == 1
-    assert AuditEvent.objects.filter(action=Action.OUTCOME_REGISTERED).count() == 1
-
-
-@pytest.mark.postgres_only
-def test_two_different_final_results_at_once_never_overwrite_each_other(
-    api: ApiWorld, pg_referral: Referral, live_server: Any
-) -> None:
-    gp = api.world.gp_a
-    first = pad(pg_referral, gp, identifier="PAD-1")
-    second = pad(pg_referral, gp, identifier="PAD-2", diagnosis="bcc", findings=[])
-    statuses = _post_together(live_server, api.token_a, [first, second])
-
-    assert statuses == [201, 409]
-    stored = FollowUp.objects.get()
-    assert stored.version == 1
-    assert not AuditEvent.objects.filter(action=Action.OUTCOME_CHANGED).exists()
