@@ -8,7 +8,6 @@ fails are deleted again, because the database rollback cannot remove files.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -26,11 +25,9 @@ from telederm.fhir.parsing import CONTROL, control_character_error
 from telederm.fhir.search import parse_token
 from telederm.fhir.submission import Submission
 from telederm.images.models import LesionImage
-from telederm.images.services import accept_warnings, add_image
+from telederm.images.services import accept_warnings, add_image, delete_files
 from telederm.referrals import access, services
 from telederm.referrals.models import Referral, ReferralLesion
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -216,9 +213,4 @@ def _add_images(
 def _delete_files(images: list[LesionImage]) -> None:
     """Remove the files of photos whose rows were rolled back (add_image wrote them first)."""
     for image in images:
-        for stored_file in (image.original, image.thumbnail, image.screen):
-            if stored_file.name:
-                try:
-                    stored_file.storage.delete(stored_file.name)
-                except OSError:
-                    logger.warning("could not delete %s", stored_file.name)
+        delete_files(image)

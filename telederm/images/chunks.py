@@ -195,7 +195,7 @@ def _finish(upload_pk: int, link: ReferralLesion, by: Actor) -> Outcome:
         if upload.image_id is not None or upload.error:
             # A copy of the last piece that another server recorded after this upload was
             # finished (its pieces already cleared) is not needed: drop it with its file.
-            _drop_pieces(upload)
+            drop_pieces(upload)
         if upload.image_id is not None:
             return Outcome(image=LesionImage.objects.get(pk=upload.image_id))
         if upload.error:
@@ -225,13 +225,13 @@ def _finish(upload_pk: int, link: ReferralLesion, by: Actor) -> Outcome:
         upload.image = image
         upload.completed_at = timezone.now()
         upload.save(update_fields=["image", "error", "completed_at"])
-        _drop_pieces(upload)
+        drop_pieces(upload)
     if refused is not None:
         raise refused
     return Outcome(image=image, created=created)
 
 
-def _drop_pieces(upload: ChunkedUpload) -> None:
+def drop_pieces(upload: ChunkedUpload) -> None:
     """Delete the upload's piece rows, and their files once the transaction has committed."""
     names = list(upload.chunks.values_list("name", flat=True))
     if names:

@@ -12,14 +12,13 @@ and rows are dropped (``remove_stale_uploads``), as are piece files no row names
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from telederm.images.chunks import PARTIAL_ROOT, delete_all_quietly
+from telederm.images.chunks import PARTIAL_ROOT, delete_all_quietly, drop_pieces
 from telederm.images.models import ChunkedUpload, LesionImage, UploadChunk
 
 ROOTS = ("originals", "derivatives")
@@ -107,9 +106,8 @@ def remove_stale_uploads(*, max_age: timedelta = STALE_UPLOAD_AGE) -> int:
             upload = ChunkedUpload.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
             if upload is None:
                 continue
-            names = list(upload.chunks.values_list("name", flat=True))
+            drop_pieces(upload)
             upload.delete()
-            transaction.on_commit(partial(delete_all_quietly, names))
         dropped += 1
     storage = default_storage
     leftovers = [

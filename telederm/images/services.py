@@ -87,10 +87,10 @@ def add_image(
             )
     except IntegrityError:
         # Two requests with the same upload_id raced; the other one stored the image.
-        _delete_files(image)
+        delete_files(image)
         return LesionImage.objects.get(referral_lesion=link, upload_id=upload_id), False
     except Exception:
-        _delete_files(image)
+        delete_files(image)
         raise
     return image, True
 
@@ -135,7 +135,8 @@ def _new_image(
     return image
 
 
-def _delete_files(image: LesionImage) -> None:
+def delete_files(image: LesionImage) -> None:
+    """Remove a photo's three files (its row was never committed or is gone)."""
     for field in (image.original, image.thumbnail, image.screen):
         if field.name:
             try:
